@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace EdgeModels.Cli;
+
+/// <summary>The commands of edge-models, one file each under Commands/.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> Create()
+    {
+        // One line per command; each command lives in Commands/<Name>Command.cs.
+        yield return Commands.GenerateCommand.Create();
+        yield break;
+    }
+}

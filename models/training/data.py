@@ -1,0 +1,22 @@
+"""Loads a data set written by `edge-models generate` (images/, masks/, labels.jsonl) into memory."""
+import json
+import os
+
+import numpy as np
+from PIL import Image
+
+
+def load(root, limit=None):
+    labels = [json.loads(line) for line in open(os.path.join(root, "labels.jsonl"))]
+    if limit:
+        labels = labels[:limit]
+    images = np.stack([np.array(Image.open(os.path.join(root, "images", l["file"])).convert("RGB")) for l in labels])
+    masks = np.stack([np.array(Image.open(os.path.join(root, "masks", l["file"]))) for l in labels])
+    return images, masks, labels
+
+
+def normalize(images_uint8):
+    """uint8 NHWC RGB -> float32 NCHW, value = (pixel/255 - 0.5) / 0.25 (matches manifest normalization)."""
+    import torch
+    x = torch.from_numpy(images_uint8).permute(0, 3, 1, 2).float()
+    return (x / 255.0 - 0.5) / 0.25
