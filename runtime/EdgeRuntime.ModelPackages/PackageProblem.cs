@@ -39,6 +39,9 @@ public enum PackageProblemKind
     /// <summary>A trusted public key file cannot be used.</summary>
     TrustedKeyInvalid,
 
+    /// <summary>A private signing key file cannot be used.</summary>
+    SigningKeyInvalid,
+
     /// <summary>The archive's gzip or tar structure is damaged.</summary>
     ArchiveCorrupt,
 
@@ -67,5 +70,12 @@ public enum PackageProblemKind
 /// <summary>One thing wrong with a model package, with a message that names the file and what to do.</summary>
 public sealed record PackageProblem(PackageProblemKind Kind, string Message)
 {
+    /// <summary>A manifest problem as a package problem of kind <see cref="PackageProblemKind.ManifestInvalid"/>.</summary>
+    public static PackageProblem FromManifest(Manifest.ManifestProblem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        return new PackageProblem(PackageProblemKind.ManifestInvalid, $"{PackagePaths.ManifestFileName}: {problem}");
+    }
+
     public override string ToString() => Message;
 }

@@ -9,6 +9,11 @@ internal static class CommandCatalog
     {
         // One line per command; each command lives in Commands/<Name>Command.cs.
         yield return Commands.GenerateCommand.Create();
+        yield return Commands.ValidateCommand.Create();
+        yield return Commands.PackageCommand.Create();
+        yield return Commands.KeygenCommand.Create();
+        yield return Commands.SignCommand.Create();
+        yield return Commands.VerifyCommand.Create();
         yield break;
     }
 }

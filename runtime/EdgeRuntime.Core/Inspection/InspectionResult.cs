@@ -4,7 +4,7 @@ namespace EdgeRuntime.Core.Inspection;
 
 /// <summary>
 /// The outcome of one trigger. Results are pooled with their pipeline job and reused: a sink that keeps
-/// anything beyond <see cref="Sinks.IResultSink.Publish"/> must copy it (see <see cref="CopyTo"/>).
+/// anything beyond <see cref="Sinks.IResultSink.PublishAsync"/> must copy it (see <see cref="CopyTo"/>).
 /// </summary>
 public sealed class InspectionResult
 {

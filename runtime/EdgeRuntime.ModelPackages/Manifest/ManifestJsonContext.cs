@@ -8,7 +8,7 @@ namespace EdgeRuntime.ModelPackages.Manifest;
 /// nulls omitted. Reading goes through <see cref="ModelManifest.Parse"/>, which validates before it binds.
 /// </summary>
 [JsonSourceGenerationOptions(
-    JsonSerializerDefaults.Web,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     WriteIndented = true,
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -16,8 +16,7 @@ namespace EdgeRuntime.ModelPackages.Manifest;
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
     AllowDuplicateProperties = false,
-    NumberHandling = JsonNumberHandling.Strict,
-    PropertyNameCaseInsensitive = false)]
+    NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(ModelManifest))]
 [JsonSerializable(typeof(ManifestSignature))]
 public sealed partial class ManifestJsonContext : JsonSerializerContext;

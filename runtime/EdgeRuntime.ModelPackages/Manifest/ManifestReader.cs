@@ -184,7 +184,7 @@ internal sealed partial class ManifestReader
             if (expected is { } required && channelCount != required)
             {
                 Report(input.PathOf("channels"), input["channels"],
-                    $"must be {required} for colorOrder {Spelling(colorOrder!.Value, ManifestJsonContext.Default.ColorOrder)}");
+                    $"must be {required} for colorOrder {SchemaSpelling.Of(colorOrder!.Value, ManifestJsonContext.Default.ColorOrder)}");
                 channels = null;
             }
             else if (expected is null && channelCount is not (1 or 3))
@@ -610,19 +610,16 @@ internal sealed partial class ManifestReader
         // exactly: the serializer's own reader would also accept other casings and numbers.
         foreach (T value in Enum.GetValues<T>())
         {
-            if (string.Equals(Spelling(value, typeInfo), text, StringComparison.Ordinal))
+            if (string.Equals(SchemaSpelling.Of(value, typeInfo), text, StringComparison.Ordinal))
             {
                 return value;
             }
         }
 
-        string allowed = string.Join(", ", Enum.GetValues<T>().Select(value => Spelling(value, typeInfo)));
+        string allowed = string.Join(", ", Enum.GetValues<T>().Select(value => SchemaSpelling.Of(value, typeInfo)));
         Report(owner.PathOf(name), owner[name], $"must be one of: {allowed}");
         return null;
     }
-
-    private static string Spelling<T>(T value, JsonTypeInfo<T> typeInfo) =>
-        JsonSerializer.SerializeToElement(value, typeInfo).GetString() ?? value.ToString() ?? string.Empty;
 
     private void Report(string path, JsonElement? found, string requirement) =>
         _problems.Add(new ManifestProblem(path, found is { } value ? Shorten(value.GetRawText()) : null, requirement));

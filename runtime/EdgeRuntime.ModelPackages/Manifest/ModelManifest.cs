@@ -55,7 +55,7 @@ public sealed record ModelManifest
     public static async Task<ManifestLoadResult> LoadAsync(string path, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[]? bytes = await ManifestFile.ReadBoundedAsync(path, cancellationToken).ConfigureAwait(false);
+        byte[]? bytes = await SmallFile.ReadAsync(path, MaxSizeBytes, cancellationToken).ConfigureAwait(false);
         return bytes is null
             ? ManifestLoadResult.Failure([new ManifestProblem("$", null, $"{path} is larger than {MaxSizeBytes} bytes")])
             : Parse(bytes);

@@ -1,0 +1,26 @@
+namespace EdgeRuntime.Hardware.Sources;
+
+/// <summary>
+/// A replay that does not loop has handed out its last image. This is the end of the run, not a fault: the
+/// host stops the service cleanly (exit code 0) when the pipeline stops with this exception as its cause.
+/// </summary>
+public sealed class ReplayFinishedException : Exception
+{
+    public ReplayFinishedException()
+        : base("the replay folder has been played to its end")
+    {
+    }
+
+    public ReplayFinishedException(string message)
+        : base(message)
+    {
+    }
+
+    public ReplayFinishedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Frames handed out before the end.</summary>
+    public long FramesReplayed { get; init; }
+}
