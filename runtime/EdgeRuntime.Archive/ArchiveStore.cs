@@ -156,7 +156,8 @@ internal sealed partial class ArchiveStore
         // The Mat pins the pooled buffer for its lifetime; nothing is copied before encoding.
         using Mat image = Mat.FromPixelData(item.Height, item.Width, type, item.Pixels);
         using InputArray input = InputArray.Create(image);
-        if (!Cv2.ImEncode(".png", input, out byte[] png, s_pngParameters))
+        Cv2.ImEncode(".png", input, out byte[] png, s_pngParameters);
+        if (png.Length == 0)
         {
             throw new IOException($"PNG encoding of seq {item.Result.Sequence} ({item.Width}x{item.Height} {item.Format}) failed");
         }

@@ -14,6 +14,9 @@ internal static class CommandCatalog
         yield return Commands.KeygenCommand.Create();
         yield return Commands.SignCommand.Create();
         yield return Commands.VerifyCommand.Create();
+        yield return Commands.InspectCommand.Create();
+        yield return Commands.Fp16Command.Create();
+        yield return Commands.QuantizeCommand.Create();
         yield break;
     }
 }

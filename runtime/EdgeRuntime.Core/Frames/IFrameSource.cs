@@ -32,3 +32,25 @@ public sealed class FrameSourceException : Exception
     {
     }
 }
+
+/// <summary>
+/// The source has no more frames (a replay that does not loop has played its last image). Not a fault:
+/// the pipeline stops taking triggers, flushes what is in flight and ends normally.
+/// </summary>
+public class EndOfFramesException : Exception
+{
+    public EndOfFramesException()
+        : base("the frame source has no more frames")
+    {
+    }
+
+    public EndOfFramesException(string message)
+        : base(message)
+    {
+    }
+
+    public EndOfFramesException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

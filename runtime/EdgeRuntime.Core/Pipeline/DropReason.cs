@@ -29,6 +29,9 @@ public enum DropReason
 
     /// <summary>The service stopped before the frame was judged.</summary>
     ShuttingDown,
+
+    /// <summary>The frame source had no more frames (end of a replay that does not loop).</summary>
+    SourceEnded,
 }
 
 /// <summary>Names of drop reasons as they appear in results and health (kebab-case, stable).</summary>

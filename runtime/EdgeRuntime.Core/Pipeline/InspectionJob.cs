@@ -43,7 +43,8 @@ internal sealed class InspectionJob : IDisposable
 
     public Frame? Frame { get; set; }
 
-    public InferenceBuffers? Buffers { get; set; }
+    /// <summary>The job's tensors, kept across lives (a field so <see cref="InferenceBuffersReuse.Reuse"/> can replace them).</summary>
+    public InferenceBuffers? Buffers;
 
     public ModelLease Lease { get; set; }
 

@@ -40,6 +40,7 @@ public sealed partial class InspectionPipeline : IDisposable
     private IInferenceSession? _namesSession;
     private string[] _classNames = [];
     private int _started;
+    private CancellationTokenSource? _triggerStop;
 
     public InspectionPipeline(
         ITriggerSource trigger,
@@ -71,10 +72,10 @@ public sealed partial class InspectionPipeline : IDisposable
         _deadlineTicks = (long)(_options.DeadlineMs / 1000.0 * timeProvider.TimestampFrequency);
         _jobs = new JobPool(_options.MaxInFlight);
         _deadlines = new DeadlineMonitor(timeProvider, OnDeadlineMissed);
-        _triggerQueue = new StageQueue(_options.TriggerQueue, DropReason.TriggerQueueFull, OnQueueDropped);
-        _preprocessQueue = new StageQueue(_options.PreprocessQueue, DropReason.PreprocessQueueFull, OnQueueDropped);
-        _inferenceQueue = new StageQueue(_options.InferenceQueue, DropReason.InferenceQueueFull, OnQueueDropped);
-        _postprocessQueue = new StageQueue(_options.PostprocessQueue, DropReason.PostprocessQueueFull, OnQueueDropped);
+        _triggerQueue = new StageQueue(Paced(_options.TriggerQueue), DropReason.TriggerQueueFull, OnQueueDropped);
+        _preprocessQueue = new StageQueue(Paced(_options.PreprocessQueue), DropReason.PreprocessQueueFull, OnQueueDropped);
+        _inferenceQueue = new StageQueue(Paced(_options.InferenceQueue), DropReason.InferenceQueueFull, OnQueueDropped);
+        _postprocessQueue = new StageQueue(Paced(_options.PostprocessQueue), DropReason.PostprocessQueueFull, OnQueueDropped);
         _publishQueue = Channel.CreateBounded<PublishItem>(
             new BoundedChannelOptions(_options.MaxInFlight + _options.FailSafeBacklog)
             {
@@ -84,11 +85,21 @@ public sealed partial class InspectionPipeline : IDisposable
             OnPublishOverflow);
     }
 
+    /// <summary>
+    /// An on-demand (free-run) trigger has no outside clock to keep up with, so every queue applies back-pressure
+    /// instead of dropping: the pipeline then runs at the pace of its slowest stage and loses nothing.
+    /// </summary>
+    private QueueOptions Paced(QueueOptions queue) =>
+        _trigger.Pacing == TriggerPacing.OnDemand ? new QueueOptions { Capacity = queue.Capacity, Policy = OverloadPolicy.Block } : queue;
+
     /// <summary>The books: triggers, outcomes, drops by reason.</summary>
     public PipelineLedger Ledger { get; }
 
     /// <summary>Recent latencies and throughput.</summary>
     public LatencyStatistics Statistics { get; }
+
+    /// <summary>Whether the frame source ran out of frames (the run ended by itself rather than by a stop request).</summary>
+    public bool SourceEnded { get; private set; }
 
     /// <summary>Current depth of each queue, for health.</summary>
     public QueueDepths Depths => new(_triggerQueue.Count, _preprocessQueue.Count, _inferenceQueue.Count,
@@ -120,9 +131,11 @@ public sealed partial class InspectionPipeline : IDisposable
         Log.Started(_logger, _trigger.Name, _source.Name, _options.MaxInFlight, _options.DeadlineMs);
 
         Exception? failure = null;
+        using var triggerStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        _triggerStop = triggerStop;
         try
         {
-            Task triggers = TriggerLoopAsync(stoppingToken);
+            Task triggers = TriggerLoopAsync(triggerStop.Token);
             Task first = await Task.WhenAny([triggers, .. stages, publish]).ConfigureAwait(false);
             if (first != triggers)
             {
@@ -132,7 +145,7 @@ public sealed partial class InspectionPipeline : IDisposable
 
             await triggers.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (triggerStop.IsCancellationRequested)
         {
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -268,6 +281,18 @@ public sealed partial class InspectionPipeline : IDisposable
                     Fail(job, generation, DropReason.ShuttingDown, ResultStatus.Dropped);
                     continue;
                 }
+                catch (EndOfFramesException ex)
+                {
+                    if (!SourceEnded)
+                    {
+                        SourceEnded = true;
+                        Log.SourceEnded(_logger, ex.Message);
+                        await _triggerStop!.CancelAsync().ConfigureAwait(false);
+                    }
+
+                    Fail(job, generation, DropReason.SourceEnded, ResultStatus.Dropped);
+                    continue;
+                }
 
                 EndStage(job, PipelineStage.Capture);
                 await _preprocessQueue.WriteAsync(job, CancellationToken.None).ConfigureAwait(false);
@@ -320,15 +345,8 @@ public sealed partial class InspectionPipeline : IDisposable
         try
         {
             job.Layout = _preprocessor.GetLayout(frame.Width, frame.Height, session.Manifest);
-            if (job.Buffers is null || !ReferenceEquals(job.Buffers.Owner, session) || job.Buffers.BatchCapacity < job.Layout.Count)
-            {
-                // First frame, a new model, or a larger frame: the only times tensors are (re)allocated.
-                job.Buffers?.Dispose();
-                job.Buffers = null;
-                job.Buffers = session.CreateBuffers(job.Layout.Count);
-            }
-
-            _preprocessor.Preprocess(frame, job.Layout, session.Manifest, job.Buffers.InputData);
+            InferenceBuffers buffers = session.Reuse(ref job.Buffers, job.Layout.Count);
+            _preprocessor.Preprocess(frame, job.Layout, session.Manifest, buffers.InputData);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -547,6 +565,7 @@ public sealed partial class InspectionPipeline : IDisposable
     {
         _jobs.Dispose();
         _deadlines.Dispose();
+        _triggerStop?.Dispose();
     }
 
     private static partial class Log
@@ -568,6 +587,9 @@ public sealed partial class InspectionPipeline : IDisposable
 
         [LoggerMessage(6, LogLevel.Warning, "In-flight frames did not drain within {Seconds} s; the rest get the fail-safe verdict")]
         public static partial void DrainTimedOut(ILogger logger, int seconds);
+
+        [LoggerMessage(8, LogLevel.Information, "The frame source ended ({Reason}); flushing what is in flight")]
+        public static partial void SourceEnded(ILogger logger, string reason);
 
         [LoggerMessage(7, LogLevel.Critical, "A pipeline stage failed; the pipeline stops")]
         public static partial void StageFailed(ILogger logger, Exception exception);

@@ -60,3 +60,26 @@ public abstract class InferenceBuffers : IDisposable
     /// <summary>Releases native tensors and pinned memory.</summary>
     protected abstract void Dispose(bool disposing);
 }
+
+/// <summary>Buffer reuse shared by the pipeline and offline inspection.</summary>
+public static class InferenceBuffersReuse
+{
+    /// <summary>
+    /// Returns <paramref name="buffers"/> when they belong to <paramref name="session"/> and hold
+    /// <paramref name="itemCount"/> items; otherwise disposes them and stores new ones. Tensors are thus
+    /// allocated only for the first frame, a new model, or a larger frame.
+    /// </summary>
+    public static InferenceBuffers Reuse(this IInferenceSession session, ref InferenceBuffers? buffers, int itemCount)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (buffers is not null && ReferenceEquals(buffers.Owner, session) && buffers.BatchCapacity >= itemCount)
+        {
+            return buffers;
+        }
+
+        buffers?.Dispose();
+        buffers = null;
+        buffers = session.CreateBuffers(itemCount);
+        return buffers;
+    }
+}

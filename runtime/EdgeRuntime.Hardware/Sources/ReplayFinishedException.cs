@@ -1,10 +1,12 @@
+using EdgeRuntime.Core.Frames;
+
 namespace EdgeRuntime.Hardware.Sources;
 
 /// <summary>
 /// A replay that does not loop has handed out its last image. This is the end of the run, not a fault: the
-/// host stops the service cleanly (exit code 0) when the pipeline stops with this exception as its cause.
+/// pipeline stops taking triggers, flushes what is in flight and ends normally (see <see cref="EndOfFramesException"/>).
 /// </summary>
-public sealed class ReplayFinishedException : Exception
+public sealed class ReplayFinishedException : EndOfFramesException
 {
     public ReplayFinishedException()
         : base("the replay folder has been played to its end")

@@ -73,7 +73,13 @@ public sealed class EdgeConfiguration
         catch (Exception ex) when (ex is FormatException or InvalidDataException)
         {
             // The JSON provider reports the line and position; keep its words, add the file.
-            throw new ConfigurationFileException($"config file {file} is not valid JSON: {ex.InnerException?.Message ?? ex.Message}", ex);
+            Exception innermost = ex;
+            while (innermost.InnerException is not null)
+            {
+                innermost = innermost.InnerException;
+            }
+
+            throw new ConfigurationFileException($"config file {file} is not valid JSON: {innermost.Message}", ex);
         }
     }
 }

@@ -62,7 +62,8 @@ public sealed class OptionsRegistry
             }
         }
 
-        return problems;
+        // A section other validators depend on (Pipeline) fails to bind once per dependant: say it once.
+        return problems.Distinct(StringComparer.Ordinal).ToArray();
     }
 
     // Sections read by the hosting framework itself rather than by an options class.
@@ -86,11 +87,14 @@ public sealed class OptionsRegistry
             "System.Int32" or "System.Int64" => "must be a whole number",
             "System.Double" or "System.Single" => "must be a number",
             "System.Boolean" => "must be true or false",
-            _ when Type.GetType(type) is { IsEnum: true } enumType => "must be one of " + string.Join(", ", Enum.GetNames(enumType)),
+            _ when FindType(type) is { IsEnum: true } enumType => "must be one of " + string.Join(", ", Enum.GetNames(enumType)),
             _ => "must be a " + type,
         };
         return $"{key} = \"{configuration[key]}\": {allowed}";
     }
+
+    private static Type? FindType(string fullName) =>
+        AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(fullName)).FirstOrDefault(t => t is not null);
 
     private static void UnknownKeys(IConfigurationSection section, Type optionsType, List<string> problems)
     {

@@ -1,3 +1,4 @@
+using EdgeRuntime.Inference.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
@@ -15,16 +16,25 @@ internal sealed partial class ProviderChain(ILogger logger)
     /// <param name="model">The verified ONNX bytes.</param>
     /// <param name="plan">The planned session and providers.</param>
     /// <param name="modelLabel">The model's name in logs (<c>id version</c>).</param>
+    /// <param name="progress">Told what is being tried, for a health report while an engine builds; may be null.</param>
     /// <returns>The session (the caller owns and disposes it) and which provider runs it.</returns>
     /// <exception cref="ModelLoadException">No provider of the chain could run the model.</exception>
     /// <exception cref="OnnxRuntimeException">The model fails on the CPU provider too: the model itself is at fault.</exception>
-    public (InferenceSession Session, ProviderSelection Selection) CreateSession(byte[] model, ProviderPlan plan, string modelLabel)
+    public (InferenceSession Session, ProviderSelection Selection) CreateSession(byte[] model, ProviderPlan plan, string modelLabel, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(plan);
         var skipped = new List<SkippedProvider>();
         var unusable = new HashSet<ExecutionProviderKind>();
         var appended = new List<ExecutionProviderKind>();
+        foreach (PlannedProvider planned in plan.Providers)
+        {
+            foreach (string note in planned.Notes)
+            {
+                Log.ProviderNote(logger, modelLabel, planned.Kind.DisplayName(), note);
+            }
+        }
+
         while (true)
         {
             appended.Clear();
@@ -46,8 +56,13 @@ internal sealed partial class ProviderChain(ILogger logger)
             bool cacheHit = firstPlan.EngineCacheDirectory is { } cache && Directory.Exists(cache) && Directory.EnumerateFiles(cache, "*.engine").Any();
             if (first == ExecutionProviderKind.TensorRt)
             {
-                Log.TensorRtEngineCache(logger, modelLabel, firstPlan.EngineCacheDirectory ?? "(off)",
-                    cacheHit ? "loading the cached engine" : "building the engine; this can take minutes");
+                string action = cacheHit ? "loading the cached engine" : "building the engine; this can take minutes";
+                Log.TensorRtEngineCache(logger, modelLabel, firstPlan.EngineCacheDirectory ?? "(off)", action);
+                progress?.Invoke("TensorRT: " + action);
+            }
+            else
+            {
+                progress?.Invoke("creating the session on " + first.DisplayName());
             }
 
             InferenceSession session;
@@ -111,6 +126,11 @@ internal sealed partial class ProviderChain(ILogger logger)
                 {
                     // This ONNX Runtime build lacks the provider, or its library (libnvinfer, libcudnn) is missing.
                     skipped.Add(new SkippedProvider(provider.Kind, ex.Message));
+                    unusable.Add(provider.Kind);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    skipped.Add(new SkippedProvider(provider.Kind, $"its cache folder cannot be created: {ex.Message}"));
                     unusable.Add(provider.Kind);
                 }
             }
@@ -177,5 +197,8 @@ internal sealed partial class ProviderChain(ILogger logger)
 
         [LoggerMessage(103, LogLevel.Information, "Model {Model}: TensorRT engine cache {Directory}: {Action}")]
         public static partial void TensorRtEngineCache(ILogger logger, string model, string directory, string action);
+
+        [LoggerMessage(104, LogLevel.Warning, "Model {Model}: {Provider}: {Note}")]
+        public static partial void ProviderNote(ILogger logger, string model, string provider, string note);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeRuntime.Inference.Models;
 using EdgeRuntime.ModelPackages.Manifest;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;

@@ -12,7 +12,7 @@ namespace EdgeRuntime.Inference.Sessions;
 /// state. <see cref="Run"/> may be called from several threads at once with different buffers.
 /// </summary>
 /// <remarks>
-/// Owned by the <see cref="OnnxModelProvider"/> that loaded it, which disposes it once the last lease is released.
+/// Owned by the <see cref="Models.OnnxModelProvider"/> that loaded it, which disposes it once the last lease is released.
 /// Disposing frees the native session and the native parts of every buffer still alive; those buffers must not run
 /// again (their owners dispose them when they see the new model).
 /// </remarks>

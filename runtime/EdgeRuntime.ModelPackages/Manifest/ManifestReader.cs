@@ -31,6 +31,8 @@ internal sealed partial class ManifestReader
     private static readonly string[] s_provenanceProperties = ["framework", "trainingData", "createdUtc", "metrics"];
     private static readonly string[] s_goldenProperties = ["image", "verdict"];
 
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
     private readonly List<ManifestProblem> _problems = [];
 
     private ManifestReader()
@@ -43,6 +45,17 @@ internal sealed partial class ManifestReader
         {
             return ManifestLoadResult.Failure(
                 [new ManifestProblem("$", null, $"the manifest is {utf8Json.Length} bytes; at most {ModelManifest.MaxSizeBytes} are allowed")]);
+        }
+
+        // Editors on Windows may prepend a UTF-8 byte order mark; it carries no meaning here.
+        if (utf8Json.StartsWith(Utf8ByteOrderMark))
+        {
+            utf8Json = utf8Json[Utf8ByteOrderMark.Length..];
+        }
+
+        if (Utf8Text.IndexOfInvalid(utf8Json) is var invalid and >= 0)
+        {
+            return ManifestLoadResult.Failure([new ManifestProblem("$", null, $"not valid UTF-8 text: bad byte sequence at offset {invalid}")]);
         }
 
         JsonDocument document;

@@ -180,8 +180,13 @@ public sealed record ProvenanceSpec
     /// <summary>
     /// Further descriptive keys a training pipeline chose to record; kept so that a rewritten manifest loses nothing.
     /// </summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, JsonElement>? Extra => ExtensionData;
+
+    // Extension data can be neither init-only nor read-only; only the serializer sets it.
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? Extra { get; init; }
+    [JsonInclude]
+    internal Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>An image with a known verdict, used to check a deployed model end to end.</summary>

@@ -38,6 +38,12 @@ public sealed partial record ManifestSignature
     {
         signature = null;
         signatureBytes = null;
+        if (Utf8Text.IndexOfInvalid(utf8Json) is var invalid and >= 0)
+        {
+            error = $"not valid UTF-8 text: bad byte sequence at offset {invalid}";
+            return false;
+        }
+
         try
         {
             signature = JsonSerializer.Deserialize(utf8Json, ManifestJsonContext.Default.ManifestSignature);

@@ -27,8 +27,15 @@ public static class ImageFiles
             throw new FrameSourceException($"image file {path} does not exist");
         }
 
-        using Mat image = Cv2.ImRead(path, ModeOf(format));
-        return ToFrame(image, path, pool, format);
+        try
+        {
+            using Mat image = Cv2.ImRead(path, ModeOf(format));
+            return ToFrame(image, path, pool, format);
+        }
+        catch (OpenCVException ex)
+        {
+            throw new FrameSourceException($"image file {path} could not be decoded: {ex.Message}", ex);
+        }
     }
 
     /// <summary>
@@ -45,8 +52,15 @@ public static class ImageFiles
             throw new FrameSourceException($"image {name} is empty (0 bytes)");
         }
 
-        using Mat image = Cv2.ImDecode(encoded, ModeOf(format));
-        return ToFrame(image, name, pool, format);
+        try
+        {
+            using Mat image = Cv2.ImDecode(encoded, ModeOf(format));
+            return ToFrame(image, name, pool, format);
+        }
+        catch (OpenCVException ex)
+        {
+            throw new FrameSourceException($"image {name} could not be decoded: {ex.Message}", ex);
+        }
     }
 
     /// <summary>
@@ -88,7 +102,11 @@ public static class ImageFiles
     /// recommended): defect pixels blended with their class colour from the manifest, a box around each defect in
     /// the class colour, labelled with the class name and its highest probability.
     /// </summary>
+    /// <param name="path">Where to write; the extension picks the format.</param>
+    /// <param name="frame">The inspected frame (not modified).</param>
     /// <param name="classMap">Per-pixel class indices of the frame (as filled by the postprocessor).</param>
+    /// <param name="manifest">The model's manifest: class names and colours.</param>
+    /// <param name="defects">The defects to box, in frame pixels.</param>
     /// <param name="opacity">Weight of the class colour over the image, 0..1.</param>
     /// <exception cref="IOException">The file cannot be written; the message names it.</exception>
     public static void WriteOverlay(

@@ -19,8 +19,10 @@ internal static class ConnectedComponents
     /// First pass: gives every non-zero pixel a provisional label and records label equivalences in
     /// <paramref name="parent"/>. Returns one more than the highest provisional label.
     /// </summary>
-    /// <param name="labels">Receives a provisional label per pixel (0 for background); width * height entries.</param>
-    /// <param name="parent">Union-find forest; at least width * height + 1 entries.</param>
+    /// <remarks>
+    /// <paramref name="labels"/> receives a provisional label per pixel (0 for background), width * height entries;
+    /// <paramref name="parent"/> is the union-find forest, at least width * height + 1 entries.
+    /// </remarks>
     public static int LabelProvisional(ReadOnlySpan<byte> classMap, int width, int height, Span<int> labels, Span<int> parent)
     {
         int next = 1;

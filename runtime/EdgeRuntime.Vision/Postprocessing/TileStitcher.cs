@@ -22,9 +22,11 @@ internal static class TileStitcher
     /// Writes the defect classes' probabilities (classes 1..K-1) of the whole frame into
     /// <paramref name="planes"/>: plane c-1 at <c>(c - 1) * FrameWidth * FrameHeight</c>.
     /// </summary>
-    /// <param name="output">The model output: <c>layout.Count</c> items of [K, TileHeight, TileWidth].</param>
-    /// <param name="weights">Scratch of <c>FrameWidth * FrameHeight</c> floats (unused for a single tile).</param>
-    /// <param name="scratch">Scratch of <see cref="ScratchLength"/> floats.</param>
+    /// <remarks>
+    /// <paramref name="output"/> is the model output, <c>layout.Count</c> items of [K, TileHeight, TileWidth];
+    /// <paramref name="weights"/> is scratch of <c>FrameWidth * FrameHeight</c> floats (unused for a single tile);
+    /// <paramref name="scratch"/> holds at least <see cref="ScratchLength"/> floats.
+    /// </remarks>
     public static void Stitch(
         ReadOnlySpan<float> output,
         TileLayout layout,

@@ -198,11 +198,11 @@ public sealed class ManifestPreprocessor : IFramePreprocessor
         }
         else if (format == PixelFormat.Bgr24)
         {
-            PixelKernels.ToInterleaved(source, 3, row, [2, 1, 0], affines);
+            PixelKernels.BgrToInterleavedRgb(source, row, affines[0], affines[1], affines[2]);
         }
         else
         {
-            PixelKernels.ToInterleaved(source, 1, row, [0, 0, 0], affines);
+            PixelKernels.GrayToInterleaved(source, row, affines);
         }
     }
 

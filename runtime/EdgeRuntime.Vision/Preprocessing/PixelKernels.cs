@@ -23,12 +23,12 @@ internal static class PixelKernels
 {
     private const int Block = 16;
 
-    // Fixed-point BGR -> grey weights of OpenCV's cvtColor (14 fractional bits), so a model trained on
+    // Fixed-point BGR -> grey weights of OpenCV 4's 8-bit cvtColor (15 fractional bits), so a model trained on
     // cv2.cvtColor(..., COLOR_BGR2GRAY) images sees bit-identical grey levels.
-    private const int GrayBlue = 1868;
-    private const int GrayGreen = 9617;
-    private const int GrayRed = 4899;
-    private const int GrayShift = 14;
+    private const int GrayBlue = 3735;
+    private const int GrayGreen = 19235;
+    private const int GrayRed = 9798;
+    private const int GrayShift = 15;
 
     /// <summary>Whether the de-interleaving vector path runs on this CPU.</summary>
     public static bool IsVectorized => Vector128.IsHardwareAccelerated && (Ssse3.IsSupported || AdvSimd.Arm64.IsSupported);
@@ -67,27 +67,9 @@ internal static class PixelKernels
             Vector128<float> redScale = Vector128.Create(redAffine.Scale);
             Vector128<float> redOffset = Vector128.Create(redAffine.Offset);
 
-            // Lane j of a channel takes byte 3j + channel of the 48 loaded bytes; 0xFF lanes read as zero, so
-            // OR-ing the three shuffles gathers the channel.
-            Vector128<byte> b0 = Vector128.Create(0, 3, 6, 9, 12, 15, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF);
-            Vector128<byte> b1 = Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 5, 8, 11, 14, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF);
-            Vector128<byte> b2 = Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 4, 7, 10, (byte)13);
-            Vector128<byte> g0 = Vector128.Create(1, 4, 7, 10, 13, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF);
-            Vector128<byte> g1 = Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 3, 6, 9, 12, 15, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF);
-            Vector128<byte> g2 = Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 5, 8, 11, (byte)14);
-            Vector128<byte> r0 = Vector128.Create(2, 5, 8, 11, 14, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF);
-            Vector128<byte> r1 = Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 4, 7, 10, 13, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF);
-            Vector128<byte> r2 = Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 3, 6, 9, 12, (byte)15);
-
             for (; i <= count - Block; i += Block)
             {
-                nuint at = (nuint)(i * 3);
-                Vector128<byte> v0 = Vector128.LoadUnsafe(ref source, at);
-                Vector128<byte> v1 = Vector128.LoadUnsafe(ref source, at + 16);
-                Vector128<byte> v2 = Vector128.LoadUnsafe(ref source, at + 32);
-                Vector128<byte> blues = Shuffle(v0, b0) | Shuffle(v1, b1) | Shuffle(v2, b2);
-                Vector128<byte> greens = Shuffle(v0, g0) | Shuffle(v1, g1) | Shuffle(v2, g2);
-                Vector128<byte> reds = Shuffle(v0, r0) | Shuffle(v1, r1) | Shuffle(v2, r2);
+                Deinterleave(ref source, (nuint)(i * 3), out Vector128<byte> blues, out Vector128<byte> greens, out Vector128<byte> reds);
                 Store16(blues, blueScale, blueOffset, ref b, (nuint)i);
                 Store16(greens, greenScale, greenOffset, ref g, (nuint)i);
                 Store16(reds, redScale, redOffset, ref r, (nuint)i);
@@ -149,19 +131,11 @@ internal static class PixelKernels
             ref byte s = ref MemoryMarshal.GetReference(source);
             ref float d = ref MemoryMarshal.GetReference(destination);
 
-            // 48 bytes = 12 float vectors; the channel pattern repeats every 3 vectors (12 values).
-            Vector128<float> scaleA = Vector128.Create(first.Scale, second.Scale, third.Scale, first.Scale);
-            Vector128<float> scaleB = Vector128.Create(second.Scale, third.Scale, first.Scale, second.Scale);
-            Vector128<float> scaleC = Vector128.Create(third.Scale, first.Scale, second.Scale, third.Scale);
-            Vector128<float> offsetA = Vector128.Create(first.Offset, second.Offset, third.Offset, first.Offset);
-            Vector128<float> offsetB = Vector128.Create(second.Offset, third.Offset, first.Offset, second.Offset);
-            Vector128<float> offsetC = Vector128.Create(third.Offset, first.Offset, second.Offset, third.Offset);
+            var pattern = new PeriodicAffine(first, second, third);
             for (; i <= count - (3 * Block); i += 3 * Block)
             {
                 nuint at = (nuint)i;
-                Store16(Vector128.LoadUnsafe(ref s, at), scaleA, offsetA, scaleB, offsetB, scaleC, offsetC, scaleA, offsetA, ref d, at);
-                Store16(Vector128.LoadUnsafe(ref s, at + 16), scaleB, offsetB, scaleC, offsetC, scaleA, offsetA, scaleB, offsetB, ref d, at + 16);
-                Store16(Vector128.LoadUnsafe(ref s, at + 32), scaleC, offsetC, scaleA, offsetA, scaleB, offsetB, scaleC, offsetC, ref d, at + 32);
+                StorePeriodic48(Vector128.LoadUnsafe(ref s, at), Vector128.LoadUnsafe(ref s, at + 16), Vector128.LoadUnsafe(ref s, at + 32), pattern, ref d, at);
             }
         }
 
@@ -178,27 +152,18 @@ internal static class PixelKernels
     }
 
     /// <summary>
-    /// NHWC rows whose channel order differs from the frame's: each pixel's three values are taken from
-    /// <paramref name="sourceChannels"/> (indices into the source pixel; all 0 for a grey source).
-    /// Scalar: NHWC with a channel swap is rare for the models this runtime serves.
+    /// A grey row into interleaved three-channel floats (a colour NHWC model fed by a grey camera): every channel
+    /// gets the grey value under its own affine. Scalar: a rare combination.
     /// </summary>
-    public static void ToInterleaved(
-        ReadOnlySpan<byte> source,
-        int sourceBytesPerPixel,
-        Span<float> destination,
-        ReadOnlySpan<int> sourceChannels,
-        ReadOnlySpan<ChannelAffine> affines)
+    public static void GrayToInterleaved(ReadOnlySpan<byte> gray, Span<float> destination, ReadOnlySpan<ChannelAffine> affines)
     {
-        int channels = affines.Length;
-        int pixels = destination.Length / channels;
+        int pixels = destination.Length / 3;
         for (int p = 0; p < pixels; p++)
         {
-            int s = p * sourceBytesPerPixel;
-            int d = p * channels;
-            for (int c = 0; c < channels; c++)
-            {
-                destination[d + c] = affines[c].Apply(source[s + sourceChannels[c]]);
-            }
+            byte value = gray[p];
+            destination[3 * p] = affines[0].Apply(value);
+            destination[(3 * p) + 1] = affines[1].Apply(value);
+            destination[(3 * p) + 2] = affines[2].Apply(value);
         }
     }
 
@@ -206,16 +171,149 @@ internal static class PixelKernels
     public static void BgrToGray(ReadOnlySpan<byte> bgr, Span<float> destination, ChannelAffine affine)
     {
         int count = destination.Length;
-        for (int i = 0; i < count; i++)
+        if (bgr.Length < count * 3)
+        {
+            throw new ArgumentException("the source row is shorter than the pixel count");
+        }
+
+        int i = 0;
+        if (IsVectorized && count >= Block)
+        {
+            ref byte source = ref MemoryMarshal.GetReference(bgr);
+            ref float d = ref MemoryMarshal.GetReference(destination);
+            Vector128<float> scale = Vector128.Create(affine.Scale);
+            Vector128<float> offset = Vector128.Create(affine.Offset);
+            for (; i <= count - Block; i += Block)
+            {
+                Deinterleave(ref source, (nuint)(i * 3), out Vector128<byte> blues, out Vector128<byte> greens, out Vector128<byte> reds);
+                Widen(blues, out Vector128<int> b0, out Vector128<int> b1, out Vector128<int> b2, out Vector128<int> b3);
+                Widen(greens, out Vector128<int> g0, out Vector128<int> g1, out Vector128<int> g2, out Vector128<int> g3);
+                Widen(reds, out Vector128<int> r0, out Vector128<int> r1, out Vector128<int> r2, out Vector128<int> r3);
+                nuint at = (nuint)i;
+                Vector128.MultiplyAddEstimate(Gray(b0, g0, r0), scale, offset).StoreUnsafe(ref d, at);
+                Vector128.MultiplyAddEstimate(Gray(b1, g1, r1), scale, offset).StoreUnsafe(ref d, at + 4);
+                Vector128.MultiplyAddEstimate(Gray(b2, g2, r2), scale, offset).StoreUnsafe(ref d, at + 8);
+                Vector128.MultiplyAddEstimate(Gray(b3, g3, r3), scale, offset).StoreUnsafe(ref d, at + 12);
+            }
+        }
+
+        for (; i < count; i++)
         {
             int s = i * 3;
             destination[i] = affine.Apply(GrayOf(bgr[s], bgr[s + 1], bgr[s + 2]));
         }
     }
 
+    /// <summary>
+    /// Normalises a BGR row into interleaved RGB floats (NHWC for an RGB model): red, green and blue are swapped
+    /// with byte shuffles, then each value gets the affine of its position's channel.
+    /// </summary>
+    public static void BgrToInterleavedRgb(ReadOnlySpan<byte> bgr, Span<float> destination, ChannelAffine red, ChannelAffine green, ChannelAffine blue)
+    {
+        int count = destination.Length;
+        if (bgr.Length < count)
+        {
+            throw new ArgumentException("the source row is shorter than the destination");
+        }
+
+        int i = 0;
+        if (IsVectorized && count >= 3 * Block)
+        {
+            ref byte s = ref MemoryMarshal.GetReference(bgr);
+            ref float d = ref MemoryMarshal.GetReference(destination);
+            var pattern = new PeriodicAffine(red, green, blue);
+
+            // Output byte j takes input byte 3(j / 3) + 2 - j % 3; a 16-byte output draws on its own and a neighbouring input vector.
+            Vector128<byte> m00 = Vector128.Create(2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9, 14, 13, 12, (byte)0xFF);
+            Vector128<byte> m01 = Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)1);
+            Vector128<byte> m10 = Vector128.Create(0xFF, 15, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF);
+            Vector128<byte> m11 = Vector128.Create(0, 0xFF, 4, 3, 2, 7, 6, 5, 10, 9, 8, 13, 12, 11, 0xFF, (byte)15);
+            Vector128<byte> m12 = Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, (byte)0xFF);
+            Vector128<byte> m21 = Vector128.Create(14, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF);
+            Vector128<byte> m22 = Vector128.Create(0xFF, 3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10, 15, 14, (byte)13);
+            for (; i <= count - (3 * Block); i += 3 * Block)
+            {
+                nuint at = (nuint)i;
+                Vector128<byte> v0 = Vector128.LoadUnsafe(ref s, at);
+                Vector128<byte> v1 = Vector128.LoadUnsafe(ref s, at + 16);
+                Vector128<byte> v2 = Vector128.LoadUnsafe(ref s, at + 32);
+                StorePeriodic48(
+                    Shuffle(v0, m00) | Shuffle(v1, m01),
+                    Shuffle(v0, m10) | Shuffle(v1, m11) | Shuffle(v2, m12),
+                    Shuffle(v1, m21) | Shuffle(v2, m22),
+                    pattern,
+                    ref d,
+                    at);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            int pixel = i - (i % 3);
+            (ChannelAffine affine, int from) = (i % 3) switch
+            {
+                0 => (red, pixel + 2),
+                1 => (green, pixel + 1),
+                _ => (blue, pixel),
+            };
+            destination[i] = affine.Apply(bgr[from]);
+        }
+    }
+
     /// <summary>OpenCV's fixed-point BGR to grey conversion.</summary>
     public static int GrayOf(int blue, int green, int red) =>
         ((blue * GrayBlue) + (green * GrayGreen) + (red * GrayRed) + (1 << (GrayShift - 1))) >> GrayShift;
+
+    /// <summary>Gathers the blue, green and red bytes of 16 BGR pixels starting at byte <paramref name="at"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Deinterleave(ref byte source, nuint at, out Vector128<byte> blues, out Vector128<byte> greens, out Vector128<byte> reds)
+    {
+        Vector128<byte> v0 = Vector128.LoadUnsafe(ref source, at);
+        Vector128<byte> v1 = Vector128.LoadUnsafe(ref source, at + 16);
+        Vector128<byte> v2 = Vector128.LoadUnsafe(ref source, at + 32);
+
+        // Lane j of a channel takes byte 3j + channel of the 48 bytes; 0xFF lanes read as zero, so OR-ing the three
+        // shuffles gathers the channel.
+        blues = Shuffle(v0, Vector128.Create(0, 3, 6, 9, 12, 15, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF))
+            | Shuffle(v1, Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 5, 8, 11, 14, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF))
+            | Shuffle(v2, Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 4, 7, 10, (byte)13));
+        greens = Shuffle(v0, Vector128.Create(1, 4, 7, 10, 13, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF))
+            | Shuffle(v1, Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 3, 6, 9, 12, 15, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF))
+            | Shuffle(v2, Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 5, 8, 11, (byte)14));
+        reds = Shuffle(v0, Vector128.Create(2, 5, 8, 11, 14, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF))
+            | Shuffle(v1, Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 4, 7, 10, 13, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, (byte)0xFF))
+            | Shuffle(v2, Vector128.Create(0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 3, 6, 9, 12, (byte)15));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Widen(Vector128<byte> bytes, out Vector128<int> i0, out Vector128<int> i1, out Vector128<int> i2, out Vector128<int> i3)
+    {
+        Vector128<ushort> low = Vector128.WidenLower(bytes);
+        Vector128<ushort> high = Vector128.WidenUpper(bytes);
+
+        // Values are at most 255, so the unsigned lanes reinterpret as signed.
+        i0 = Vector128.WidenLower(low).AsInt32();
+        i1 = Vector128.WidenUpper(low).AsInt32();
+        i2 = Vector128.WidenLower(high).AsInt32();
+        i3 = Vector128.WidenUpper(high).AsInt32();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Gray(Vector128<int> blue, Vector128<int> green, Vector128<int> red)
+    {
+        Vector128<int> sum = (blue * GrayBlue) + (green * GrayGreen) + (red * GrayRed) + Vector128.Create(1 << (GrayShift - 1));
+        return Vector128.ConvertToSingle(Vector128.ShiftRightArithmetic(sum, GrayShift));
+    }
+
+    /// <summary>Normalises 48 interleaved three-channel bytes whose first byte is channel 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePeriodic48(Vector128<byte> first, Vector128<byte> second, Vector128<byte> third, in PeriodicAffine p, ref float destination, nuint at)
+    {
+        // 48 bytes = 12 float vectors; the channel pattern repeats every 3 vectors (12 values): ABCA BCAB CABC.
+        Store16(first, p.ScaleA, p.OffsetA, p.ScaleB, p.OffsetB, p.ScaleC, p.OffsetC, p.ScaleA, p.OffsetA, ref destination, at);
+        Store16(second, p.ScaleB, p.OffsetB, p.ScaleC, p.OffsetC, p.ScaleA, p.OffsetA, p.ScaleB, p.OffsetB, ref destination, at + 16);
+        Store16(third, p.ScaleC, p.OffsetC, p.ScaleA, p.OffsetA, p.ScaleB, p.OffsetB, p.ScaleC, p.OffsetC, ref destination, at + 32);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Shuffle(Vector128<byte> value, Vector128<byte> indices)
@@ -251,17 +349,30 @@ internal static class PixelKernels
         ref float destination,
         nuint at)
     {
-        Vector128<ushort> low = Vector128.WidenLower(bytes);
-        Vector128<ushort> high = Vector128.WidenUpper(bytes);
-
-        // Values are at most 255, so the unsigned lanes reinterpret as signed for the cheap int -> float conversion.
-        Vector128<float> f0 = Vector128.ConvertToSingle(Vector128.WidenLower(low).AsInt32());
-        Vector128<float> f1 = Vector128.ConvertToSingle(Vector128.WidenUpper(low).AsInt32());
-        Vector128<float> f2 = Vector128.ConvertToSingle(Vector128.WidenLower(high).AsInt32());
-        Vector128<float> f3 = Vector128.ConvertToSingle(Vector128.WidenUpper(high).AsInt32());
+        Widen(bytes, out Vector128<int> i0, out Vector128<int> i1, out Vector128<int> i2, out Vector128<int> i3);
+        Vector128<float> f0 = Vector128.ConvertToSingle(i0);
+        Vector128<float> f1 = Vector128.ConvertToSingle(i1);
+        Vector128<float> f2 = Vector128.ConvertToSingle(i2);
+        Vector128<float> f3 = Vector128.ConvertToSingle(i3);
         Vector128.MultiplyAddEstimate(f0, scale0, offset0).StoreUnsafe(ref destination, at);
         Vector128.MultiplyAddEstimate(f1, scale1, offset1).StoreUnsafe(ref destination, at + 4);
         Vector128.MultiplyAddEstimate(f2, scale2, offset2).StoreUnsafe(ref destination, at + 8);
         Vector128.MultiplyAddEstimate(f3, scale3, offset3).StoreUnsafe(ref destination, at + 12);
+    }
+
+    /// <summary>Coefficient vectors for interleaved three-channel values: A = channels (0,1,2,0), B = (1,2,0,1), C = (2,0,1,2).</summary>
+    private readonly struct PeriodicAffine(ChannelAffine first, ChannelAffine second, ChannelAffine third)
+    {
+        public Vector128<float> ScaleA { get; } = Vector128.Create(first.Scale, second.Scale, third.Scale, first.Scale);
+
+        public Vector128<float> ScaleB { get; } = Vector128.Create(second.Scale, third.Scale, first.Scale, second.Scale);
+
+        public Vector128<float> ScaleC { get; } = Vector128.Create(third.Scale, first.Scale, second.Scale, third.Scale);
+
+        public Vector128<float> OffsetA { get; } = Vector128.Create(first.Offset, second.Offset, third.Offset, first.Offset);
+
+        public Vector128<float> OffsetB { get; } = Vector128.Create(second.Offset, third.Offset, first.Offset, second.Offset);
+
+        public Vector128<float> OffsetC { get; } = Vector128.Create(third.Offset, first.Offset, second.Offset, third.Offset);
     }
 }

@@ -99,7 +99,7 @@ internal static class ValidateCommand
         }
         catch (OnnxRuntimeException ex)
         {
-            return [new PackageProblem(PackageProblemKind.GraphMismatch, $"{manifest.Model.File} cannot be loaded by ONNX Runtime: {ex.Message}")];
+            return [new PackageProblem(PackageProblemKind.GraphMismatch, $"{manifest.Model.File} cannot be loaded by ONNX Runtime: {OneLine(ex.Message)}")];
         }
 
         using (probe)
@@ -131,12 +131,16 @@ internal static class ValidateCommand
             catch (OnnxRuntimeException ex)
             {
                 problems.Add(new PackageProblem(PackageProblemKind.GraphMismatch,
-                    $"running {manifest.Model.File} on a zero input of shape {Format(inputShape)} failed: {ex.Message}"));
+                    $"running {manifest.Model.File} on a zero input of shape {Format(inputShape)} failed: {OneLine(ex.Message)}"));
             }
 
             return problems;
         }
     }
+
+    // ONNX Runtime's messages span lines; one problem is one line.
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static string Format(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
 

@@ -1,4 +1,4 @@
-namespace EdgeRuntime.Inference;
+namespace EdgeRuntime.Inference.Models;
 
 /// <summary>Where loading a model stopped.</summary>
 public enum ModelLoadStage

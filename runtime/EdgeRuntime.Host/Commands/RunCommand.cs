@@ -1,0 +1,61 @@
+using System.CommandLine;
+using EdgeRuntime.Host.Composition;
+using EdgeRuntime.Host.Configuration;
+using Microsoft.Extensions.Hosting;
+
+namespace EdgeRuntime.Host.Commands;
+
+/// <summary><c>edge-runtime run [--config PATH]</c>: the service.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        Option<string?> config = CommonOptions.Config();
+        Command command = new("run", "Run the inspection service until stopped (Ctrl-C or SIGTERM flush what is in flight).") { config };
+        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(config), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? configPath, CancellationToken cancellationToken)
+    {
+        EdgeConfiguration configuration;
+        try
+        {
+            configuration = EdgeConfiguration.Build(configPath);
+        }
+        catch (ConfigurationFileException ex)
+        {
+            await Console.Error.WriteLineAsync("edge-runtime: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.BadConfiguration;
+        }
+
+        using IHost host = EdgeHost.Build(configuration, Console.Out, out OptionsRegistry registry);
+        IReadOnlyList<string> problems = registry.Check(host.Services, configuration.Root);
+        if (problems.Count > 0)
+        {
+            await ConfigurationReport.WriteAsync(Console.Error, configuration, problems).ConfigureAwait(false);
+            return ExitCodes.BadConfiguration;
+        }
+
+        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        return Environment.ExitCode;
+    }
+}
+
+/// <summary>Process exit codes, stable for scripts and systemd.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Fault = 1;
+    public const int BadConfiguration = 2;
+    public const int BadInput = 3;
+}
+
+/// <summary>Options shared by commands.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Config() => new("--config")
+    {
+        Description = $"JSON config file (default {EdgeConfiguration.DefaultConfigPath} when present, else the embedded default)",
+    };
+}

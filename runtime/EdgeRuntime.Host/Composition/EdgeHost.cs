@@ -1,0 +1,164 @@
+using System.Device.Gpio;
+using System.Device.Gpio.Drivers;
+using EdgeRuntime.Archive;
+using EdgeRuntime.Core.Frames;
+using EdgeRuntime.Core.Pipeline;
+using EdgeRuntime.Core.Processing;
+using EdgeRuntime.Core.Sinks;
+using EdgeRuntime.Core.Triggers;
+using EdgeRuntime.Diagnostics.Console;
+using EdgeRuntime.Hardware.Outputs;
+using EdgeRuntime.Hardware.Sources;
+using EdgeRuntime.Hardware.Triggers;
+using EdgeRuntime.Host.Configuration;
+using EdgeRuntime.Inference;
+using EdgeRuntime.Inference.Models;
+using EdgeRuntime.Inference.Providers;
+using EdgeRuntime.Vision.Postprocessing;
+using EdgeRuntime.Vision.Preprocessing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace EdgeRuntime.Host.Composition;
+
+/// <summary>
+/// The composition root: which implementation serves each contract, chosen from the configuration.
+/// Nothing else in the service news up an adapter.
+/// </summary>
+internal static class EdgeHost
+{
+    /// <summary>Builds (does not start) the service host.</summary>
+    /// <param name="configuration">The merged configuration.</param>
+    /// <param name="console">Where result and summary lines go.</param>
+    /// <param name="registry">Every options section bound, for the all-at-once configuration check.</param>
+    public static IHost Build(EdgeConfiguration configuration, TextWriter console, out OptionsRegistry registry)
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddConfiguration(configuration.Root);
+        builder.Logging.AddConfiguration(configuration.Root.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddSystemd();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        registry = AddOptions(builder.Services, configuration.Root);
+        AddServices(builder.Services, console);
+        builder.Services.AddSingleton(configuration);
+        return builder.Build();
+    }
+
+    private static OptionsRegistry AddOptions(IServiceCollection services, IConfiguration configuration)
+    {
+        var registry = new OptionsRegistry();
+        registry
+            .Add<PipelineOptions, PipelineOptionsValidator>(services, configuration, PipelineOptions.SectionName)
+            .Add<TriggerOptions, TriggerOptionsValidator>(services, configuration, TriggerOptions.SectionName)
+            .Add<SourceOptions, SourceOptionsValidator>(services, configuration, SourceOptions.SectionName)
+            .Add<ModelOptions, ModelOptionsValidator>(services, configuration, ModelOptions.SectionName)
+            .Add<InferenceOptions, InferenceOptionsValidator>(services, configuration, InferenceOptions.SectionName)
+            .Add<InspectionOptions, InspectionOptionsValidator>(services, configuration, InspectionOptions.SectionName)
+            .Add<RejectOptions, RejectOptionsValidator>(services, configuration, RejectOptions.SectionName)
+            .Add<ArchiveOptions, ArchiveOptionsValidator>(services, configuration, ArchiveOptions.SectionName)
+            .Add<ConsoleReportOptions, ConsoleReportOptionsValidator>(services, configuration, ConsoleReportOptions.SectionName);
+        services.AddSingleton(registry);
+        return registry;
+    }
+
+    private static void AddServices(IServiceCollection services, TextWriter console)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => new FramePool());
+        services.AddSingleton<PipelineLedger>();
+        services.AddSingleton(sp => new LatencyStatistics(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            PipelineOptions pipeline = sp.GetRequiredService<IOptions<PipelineOptions>>().Value;
+            return new PersistentSequence(pipeline.StateDirectory, pipeline.SequenceReserveBlock);
+        });
+
+        // GPIO: one driver for the chip the configuration names, shared by trigger and reject output.
+        services.AddSingleton(sp => new GpioDriverHolder(sp.GetRequiredService<IOptions<TriggerOptions>>().Value,
+            sp.GetRequiredService<IOptions<RejectOptions>>().Value));
+
+        services.AddSingleton<ITriggerSource>(CreateTrigger);
+        services.AddSingleton<IFrameSource>(CreateSource);
+
+        services.AddSingleton<IAcceleratorProbe, NativeAcceleratorProbe>();
+        services.AddSingleton<OnnxModelProvider>();
+        services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<OnnxModelProvider>());
+        services.AddSingleton<IFramePreprocessor, ManifestPreprocessor>();
+        services.AddSingleton<ISegmentationPostprocessor, SegmentationPostprocessor>();
+
+        // Sinks, in publishing order: the reject output first (it is the one with a physical deadline).
+        services.AddSingleton<IDigitalOutput>(CreateRejectOutput);
+        services.AddSingleton<RejectOutputSink>();
+        services.AddSingleton<IResultSink>(sp => sp.GetRequiredService<RejectOutputSink>());
+        services.AddSingleton<ImageArchiveSink>();
+        services.AddSingleton<IResultSink>(sp => sp.GetRequiredService<ImageArchiveSink>());
+        services.AddSingleton<IResultSink>(sp => new ConsoleResultSink(sp.GetRequiredService<IOptions<ConsoleReportOptions>>(), console));
+
+        services.AddSingleton<InspectionPipeline>();
+
+        // Hosted services stop in reverse order: the pipeline drains first, then the final summary prints.
+        services.AddHostedService(sp => new ConsoleSummaryService(
+            sp.GetRequiredService<IOptions<ConsoleReportOptions>>(), sp.GetRequiredService<PipelineLedger>(),
+            sp.GetRequiredService<LatencyStatistics>(), sp.GetRequiredService<TimeProvider>(), console));
+        services.AddHostedService<PipelineService>();
+    }
+
+    private static ITriggerSource CreateTrigger(IServiceProvider services)
+    {
+        TriggerOptions options = services.GetRequiredService<IOptions<TriggerOptions>>().Value;
+        return options.Kind switch
+        {
+            TriggerKind.Timer => ActivatorUtilities.CreateInstance<TimerTrigger>(services),
+            TriggerKind.FreeRun => ActivatorUtilities.CreateInstance<FreeRunTrigger>(services),
+            TriggerKind.Software => ActivatorUtilities.CreateInstance<SoftwareTrigger>(services),
+            TriggerKind.Gpio => ActivatorUtilities.CreateInstance<GpioTrigger>(services, services.GetRequiredService<GpioDriverHolder>().Driver),
+            _ => throw new InvalidOperationException($"Trigger:Kind {options.Kind} has no implementation"),
+        };
+    }
+
+    private static IFrameSource CreateSource(IServiceProvider services)
+    {
+        SourceOptions options = services.GetRequiredService<IOptions<SourceOptions>>().Value;
+        return options.Kind switch
+        {
+            SourceKind.Replay => ActivatorUtilities.CreateInstance<ReplayFrameSource>(services),
+            SourceKind.Synthetic => ActivatorUtilities.CreateInstance<SyntheticFrameSource>(services),
+            _ => throw new InvalidOperationException($"Source:Kind {options.Kind} has no implementation in this build"),
+        };
+    }
+
+    private static IDigitalOutput CreateRejectOutput(IServiceProvider services)
+    {
+        RejectOptions options = services.GetRequiredService<IOptions<RejectOptions>>().Value;
+        return options.Output.Kind == DigitalOutputKind.Gpio
+            ? new GpioDigitalOutput(services.GetRequiredService<GpioDriverHolder>().Driver, options.Output.Line, options.Output.ActiveLow, "reject")
+            : new InMemoryDigitalOutput(services.GetRequiredService<TimeProvider>(), "reject");
+    }
+
+    /// <summary>Opens the GPIO chip lazily, only when a trigger or output uses it, and disposes it with the host.</summary>
+    private sealed class GpioDriverHolder(TriggerOptions trigger, RejectOptions reject) : IDisposable
+    {
+        private GpioDriver? _driver;
+
+        public GpioDriver Driver => _driver ??= new LibGpiodDriver(
+            trigger.Kind == TriggerKind.Gpio ? trigger.Gpio.Chip : reject.Output.Chip);
+
+        public void Dispose() => _driver?.Dispose();
+    }
+}
