@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using EdgeModels.Cli.Commands;
 using EdgeRuntime.ModelPackages.Tests.Support;
 
@@ -31,7 +32,7 @@ public sealed class CommandLineTests : IDisposable
         {
             manifest["input"]!["width"] = 64;
             manifest["tiling"]!["tileWidth"] = 64;
-            ((System.Text.Json.Nodes.JsonArray)manifest["classes"]!).Add(System.Text.Json.Nodes.JsonNode.Parse(
+            ((JsonArray)manifest["classes"]!).Add(JsonNode.Parse(
                 """{ "index": 3, "name": "pit", "color": "#ffff00", "threshold": 0.5, "minArea": 3 }"""));
         });
 

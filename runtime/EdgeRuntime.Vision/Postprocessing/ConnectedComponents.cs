@@ -20,7 +20,8 @@ internal static class ConnectedComponents
     /// <paramref name="parent"/>. Returns one more than the highest provisional label.
     /// </summary>
     /// <remarks>
-    /// <paramref name="labels"/> receives a provisional label per pixel (0 for background), width * height entries;
+    /// <paramref name="labels"/> receives a provisional label for every non-zero pixel (background entries are left
+    /// as they were and must not be read), width * height entries;
     /// <paramref name="parent"/> is the union-find forest, at least width * height + 1 entries.
     /// </remarks>
     public static int LabelProvisional(ReadOnlySpan<byte> classMap, int width, int height, Span<int> labels, Span<int> parent)
@@ -30,15 +31,19 @@ internal static class ConnectedComponents
         {
             int row = y * width;
             int above = row - width;
+            ReadOnlySpan<byte> line = classMap.Slice(row, width);
             for (int x = 0; x < width; x++)
             {
-                int i = row + x;
-                byte c = classMap[i];
-                if (c == 0)
+                // Defects are sparse: jump over good pixels with a vectorised search.
+                int skip = line[x..].IndexOfAnyExcept((byte)0);
+                if (skip < 0)
                 {
-                    labels[i] = 0;
-                    continue;
+                    break;
                 }
+
+                x += skip;
+                int i = row + x;
+                byte c = line[x];
 
                 if (y > 0 && classMap[above + x] == c)
                 {

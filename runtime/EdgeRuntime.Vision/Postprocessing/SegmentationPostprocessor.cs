@@ -35,9 +35,10 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
     private readonly ILogger _logger;
     private readonly ConditionalWeakTable<ModelManifest, ClassRules> _rules = new();
     private readonly ConditionalWeakTable<ModelManifest, ClassRules>.CreateValueCallback _createRules;
-    private readonly byte[]? _ignore;
-    private readonly int _ignoreWidth;
-    private readonly int _ignoreHeight;
+    // The ignore mask inverted into an AND mask: 0xFF where a pixel is judged, 0 where it is ignored.
+    private readonly byte[]? _keep;
+    private readonly int _maskWidth;
+    private readonly int _maskHeight;
 
     /// <summary>Creates the postprocessor; loads the ignore mask, if configured, right away.</summary>
     /// <exception cref="Core.Frames.FrameSourceException">The ignore mask is missing or not a decodable image.</exception>
@@ -50,14 +51,15 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         _createRules = CreateRules;
         if (!string.IsNullOrWhiteSpace(_options.IgnoreMaskPath))
         {
-            _ignore = ImageFiles.ReadMask(_options.IgnoreMaskPath, out _ignoreWidth, out _ignoreHeight);
+            _keep = ImageFiles.ReadMask(_options.IgnoreMaskPath, out _maskWidth, out _maskHeight);
             int ignored = 0;
-            foreach (byte value in _ignore)
+            for (int i = 0; i < _keep.Length; i++)
             {
-                ignored += value;
+                ignored += _keep[i];
+                _keep[i] = _keep[i] == 0 ? (byte)0xFF : (byte)0;
             }
 
-            Log.IgnoreMaskLoaded(_logger, _options.IgnoreMaskPath, _ignoreWidth, _ignoreHeight, ignored);
+            Log.IgnoreMaskLoaded(_logger, _options.IgnoreMaskPath, _maskWidth, _maskHeight, ignored);
         }
     }
 
@@ -108,7 +110,7 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         }
 
         PixelRect region = RegionFor(width, height);
-        ReadOnlySpan<byte> ignore = IgnoreMaskFor(width, height);
+        ReadOnlySpan<byte> keep = KeepMaskFor(width, height);
         float[] planes = ArrayPool<float>.Shared.Rent(defectClasses * pixels);
         byte[]? ownMap = classMap.IsEmpty ? ArrayPool<byte>.Shared.Rent(pixels) : null;
         try
@@ -124,7 +126,7 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             }
 
             Span<byte> map = ownMap is null ? classMap[..pixels] : ownMap.AsSpan(0, pixels);
-            Decide(probabilities, width, height, rules.Thresholds, region, ignore, map);
+            ClassDecision.Decide(probabilities, width, height, rules.Thresholds, region, keep, map);
             double areaScale = stretch ? (double)pixels / ((double)inputWidth * inputHeight) : 1.0;
             bool failed = Extract(map, probabilities, width, height, rules, areaScale, result);
             result.Verdict = failed ? Verdict.Fail : Verdict.Pass;
@@ -188,20 +190,20 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         return new PixelRect(left, top, right - left, bottom - top);
     }
 
-    private ReadOnlySpan<byte> IgnoreMaskFor(int width, int height)
+    private ReadOnlySpan<byte> KeepMaskFor(int width, int height)
     {
-        if (_ignore is null)
+        if (_keep is null)
         {
             return default;
         }
 
-        if (_ignoreWidth != width || _ignoreHeight != height)
+        if (_maskWidth != width || _maskHeight != height)
         {
             throw new InvalidOperationException(
-                $"{InspectionOptions.SectionName}:IgnoreMaskPath {_options.IgnoreMaskPath} is {_ignoreWidth}x{_ignoreHeight} but the frame is {width}x{height}");
+                $"{InspectionOptions.SectionName}:IgnoreMaskPath {_options.IgnoreMaskPath} is {_maskWidth}x{_maskHeight} but the frame is {width}x{height}");
         }
 
-        return _ignore;
+        return _keep;
     }
 
     private static void StitchTiles(ReadOnlySpan<float> output, TileLayout layout, int classes, OutputSpec spec, Span<float> probabilities)
@@ -250,48 +252,6 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             ArrayPool<int>.Shared.Return(first);
             ArrayPool<int>.Shared.Return(second);
             ArrayPool<float>.Shared.Return(weight);
-        }
-    }
-
-    /// <summary>Per-pixel class decision (see the type's remarks), with the region of interest and ignore mask applied.</summary>
-    internal static void Decide(
-        ReadOnlySpan<float> probabilities,
-        int width,
-        int height,
-        ReadOnlySpan<float> thresholds,
-        PixelRect region,
-        ReadOnlySpan<byte> ignore,
-        Span<byte> classMap)
-    {
-        int pixels = width * height;
-        int defectClasses = thresholds.Length - 1;
-        classMap[..pixels].Clear();
-        int right = region.X + region.Width;
-        for (int y = region.Y; y < region.Y + region.Height; y++)
-        {
-            int row = y * width;
-            for (int x = region.X; x < right; x++)
-            {
-                int i = row + x;
-                if (!ignore.IsEmpty && ignore[i] != 0)
-                {
-                    continue;
-                }
-
-                int best = 0;
-                float bestProbability = 0f;
-                for (int c = 1; c <= defectClasses; c++)
-                {
-                    float p = probabilities[((c - 1) * pixels) + i];
-                    if (p >= thresholds[c] && p > bestProbability)
-                    {
-                        best = c;
-                        bestProbability = p;
-                    }
-                }
-
-                classMap[i] = (byte)best;
-            }
         }
     }
 
@@ -402,17 +362,21 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         for (int y = 0; y < height; y++)
         {
             int row = y * width;
-            for (int x = 0; x < width; x++)
+            ReadOnlySpan<byte> line = classMap.Slice(row, width);
+            int x = 0;
+            while (true)
             {
-                int label = labels[row + x];
-                if (label == 0)
+                // Defects are sparse: jump over good pixels with a vectorised search (their labels are never written).
+                int skip = line[x..].IndexOfAnyExcept((byte)0);
+                if (skip < 0)
                 {
-                    continue;
+                    break;
                 }
 
-                int c = classMap[row + x];
+                x += skip;
+                int c = line[x];
                 float score = probabilities[((c - 1) * pixels) + row + x];
-                ref ComponentStats s = ref stats[finalIds[label]];
+                ref ComponentStats s = ref stats[finalIds[labels[row + x]]];
                 s.ClassIndex = c;
                 s.Area++;
                 s.MinX = Math.Min(s.MinX, x);
@@ -423,6 +387,10 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
                 s.SumY += y;
                 s.MaxScore = MathF.Max(s.MaxScore, score);
                 s.SumScore += score;
+                if (++x == width)
+                {
+                    break;
+                }
             }
         }
     }

@@ -156,16 +156,25 @@ internal static class TileStitcher
         int pixels = weights.Length;
 
         // Every frame pixel is covered by at least one tile with a weight >= 1 / (overlap + 1)^2, so no division by zero.
-        for (int i = 0; i < pixels; i++)
+        int width = Vector<float>.Count;
+        int first = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            weights[i] = 1f / weights[i];
+            for (; first <= pixels - width; first += width)
+            {
+                (Vector<float>.One / new Vector<float>(weights.Slice(first, width))).CopyTo(weights.Slice(first, width));
+            }
+        }
+
+        for (; first < pixels; first++)
+        {
+            weights[first] = 1f / weights[first];
         }
 
         for (int c = 0; c < defectClasses; c++)
         {
             Span<float> plane = planes.Slice(c * pixels, pixels);
             int i = 0;
-            int width = Vector<float>.Count;
             if (Vector.IsHardwareAccelerated)
             {
                 for (; i <= pixels - width; i += width)

@@ -76,13 +76,14 @@ public sealed class ImageArchiveSinkTests : IDisposable
         const int Results = 400;
         const double Rate = 0.25;
         string[] first = await ArchivePassFramesAsync(_folder.File("a"), Rate, seed: 5, Results);
-        string[] again = await ArchivePassFramesAsync(_folder.File("b"), Rate, seed: 5, Results);
+        string[] again = await ArchivePassFramesAsync(_folder.File("b"), Rate, seed: 5, Results / 4);
         string[] none = await ArchivePassFramesAsync(_folder.File("c"), 0, seed: 5, 200);
         string[] all = await ArchivePassFramesAsync(_folder.File("d"), 1, seed: 5, 20);
 
         // Binomial(400, 0.25): mean 100, standard deviation about 8.7; six deviations either side cannot fail by chance.
         Assert.InRange(first.Length / 2, 100 - 52, 100 + 52);
-        Assert.Equal(first, again);
+        Assert.NotEmpty(again);
+        Assert.Equal(first.Where(name => long.Parse(name[..12], System.Globalization.CultureInfo.InvariantCulture) <= Results / 4), again);
         Assert.Empty(none);
         Assert.Equal(40, all.Length);
     }

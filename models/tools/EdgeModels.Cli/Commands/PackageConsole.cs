@@ -26,5 +26,5 @@ internal static class PackageConsole
     }
 
     /// <summary>An .edgepkg file rather than a package folder.</summary>
-    public static bool IsArchive(string path) => File.Exists(path) && !Directory.Exists(path);
+    public static bool IsArchive(string path) => File.Exists(path);
 }
