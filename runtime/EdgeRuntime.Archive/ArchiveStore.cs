@@ -84,7 +84,16 @@ internal sealed partial class ArchiveStore
 
         // Image first: a sidecar never points at a missing image.
         WriteAtomically(pngPath, png);
-        WriteAtomically(jsonPath, json);
+        try
+        {
+            WriteAtomically(jsonPath, json);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // An image the index does not know would escape the quota until the next restart.
+            File.Delete(pngPath);
+            throw;
+        }
         _byName[baseName] = _entries.AddLast(new Entry(baseName, entryBytes));
         Interlocked.Add(ref _usedBytes, entryBytes);
         return true;

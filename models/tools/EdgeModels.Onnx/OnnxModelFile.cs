@@ -77,7 +77,18 @@ public static class OnnxModelFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         string fullPath = Path.GetFullPath(path);
         string temporary = fullPath + ".partial";
-        File.WriteAllBytes(temporary, ToBytes(model));
-        File.Move(temporary, fullPath, overwrite: true);
+        try
+        {
+            File.WriteAllBytes(temporary, ToBytes(model));
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        finally
+        {
+            // Only a failed write or move leaves the temporary file behind.
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
     }
 }

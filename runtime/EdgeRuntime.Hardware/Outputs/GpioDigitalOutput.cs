@@ -18,7 +18,7 @@ public sealed class GpioDigitalOutput : IDigitalOutput, IDisposable
     private bool _disposed;
 
     /// <summary>Opens <paramref name="line"/> as an output, driven inactive from the first moment.</summary>
-    /// <param name="driver">The chip's driver; owned by the output from now on, disposed even when opening fails.</param>
+    /// <param name="driver">The chip's driver; owned by the output once the arguments are checked, and disposed if the line cannot be opened.</param>
     /// <param name="line">Line offset on the chip.</param>
     /// <param name="activeLow">Whether active means electrically low.</param>
     /// <param name="name">Name for logs and health.</param>

@@ -1,5 +1,3 @@
-using System.Device.Gpio;
-using System.Device.Gpio.Drivers;
 using EdgeRuntime.Archive;
 using EdgeRuntime.Core.Frames;
 using EdgeRuntime.Core.Pipeline;
@@ -7,6 +5,7 @@ using EdgeRuntime.Core.Processing;
 using EdgeRuntime.Core.Sinks;
 using EdgeRuntime.Core.Triggers;
 using EdgeRuntime.Diagnostics.Console;
+using EdgeRuntime.Hardware;
 using EdgeRuntime.Hardware.Outputs;
 using EdgeRuntime.Hardware.Sources;
 using EdgeRuntime.Hardware.Triggers;
@@ -35,7 +34,8 @@ internal static class EdgeHost
     /// <param name="configuration">The merged configuration.</param>
     /// <param name="console">Where result and summary lines go.</param>
     /// <param name="registry">Every options section bound, for the all-at-once configuration check.</param>
-    public static IHost Build(EdgeConfiguration configuration, TextWriter console, out OptionsRegistry registry)
+    /// <param name="configureServices">Last word on the services (tests add a sink here).</param>
+    public static IHost Build(EdgeConfiguration configuration, TextWriter console, out OptionsRegistry registry, Action<IServiceCollection>? configureServices = null)
     {
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -57,6 +57,7 @@ internal static class EdgeHost
         registry = AddOptions(builder.Services, configuration.Root);
         AddServices(builder.Services, console);
         builder.Services.AddSingleton(configuration);
+        configureServices?.Invoke(builder.Services);
         return builder.Build();
     }
 
@@ -89,12 +90,14 @@ internal static class EdgeHost
             return new PersistentSequence(pipeline.StateDirectory, pipeline.SequenceReserveBlock);
         });
 
-        // GPIO: one driver for the chip the configuration names, shared by trigger and reject output.
-        services.AddSingleton(sp => new GpioDriverHolder(sp.GetRequiredService<IOptions<TriggerOptions>>().Value,
-            sp.GetRequiredService<IOptions<RejectOptions>>().Value));
-
-        services.AddSingleton<ITriggerSource>(CreateTrigger);
-        services.AddSingleton<IFrameSource>(CreateSource);
+        // Hardware is chosen by configuration; each GPIO user opens (and disposes) its own chip driver.
+        services.AddSingleton(sp => new SoftwareTrigger(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => HardwareFactory.CreateTrigger(
+            sp.GetRequiredService<IOptions<TriggerOptions>>().Value, sp.GetRequiredService<SoftwareTrigger>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => HardwareFactory.CreateSource(
+            sp.GetRequiredService<IOptions<SourceOptions>>().Value, sp.GetRequiredService<FramePool>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
 
         services.AddSingleton<IAcceleratorProbe, NativeAcceleratorProbe>();
         services.AddSingleton<OnnxModelProvider>();
@@ -103,7 +106,8 @@ internal static class EdgeHost
         services.AddSingleton<ISegmentationPostprocessor, SegmentationPostprocessor>();
 
         // Sinks, in publishing order: the reject output first (it is the one with a physical deadline).
-        services.AddSingleton<IDigitalOutput>(CreateRejectOutput);
+        services.AddSingleton(sp => HardwareFactory.CreateRejectOutput(
+            sp.GetRequiredService<IOptions<RejectOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RejectOutputSink>();
         services.AddSingleton<IResultSink>(sp => sp.GetRequiredService<RejectOutputSink>());
         services.AddSingleton<ImageArchiveSink>();
@@ -117,48 +121,5 @@ internal static class EdgeHost
             sp.GetRequiredService<IOptions<ConsoleReportOptions>>(), sp.GetRequiredService<PipelineLedger>(),
             sp.GetRequiredService<LatencyStatistics>(), sp.GetRequiredService<TimeProvider>(), console));
         services.AddHostedService<PipelineService>();
-    }
-
-    private static ITriggerSource CreateTrigger(IServiceProvider services)
-    {
-        TriggerOptions options = services.GetRequiredService<IOptions<TriggerOptions>>().Value;
-        return options.Kind switch
-        {
-            TriggerKind.Timer => ActivatorUtilities.CreateInstance<TimerTrigger>(services),
-            TriggerKind.FreeRun => ActivatorUtilities.CreateInstance<FreeRunTrigger>(services),
-            TriggerKind.Software => ActivatorUtilities.CreateInstance<SoftwareTrigger>(services),
-            TriggerKind.Gpio => ActivatorUtilities.CreateInstance<GpioTrigger>(services, services.GetRequiredService<GpioDriverHolder>().Driver),
-            _ => throw new InvalidOperationException($"Trigger:Kind {options.Kind} has no implementation"),
-        };
-    }
-
-    private static IFrameSource CreateSource(IServiceProvider services)
-    {
-        SourceOptions options = services.GetRequiredService<IOptions<SourceOptions>>().Value;
-        return options.Kind switch
-        {
-            SourceKind.Replay => ActivatorUtilities.CreateInstance<ReplayFrameSource>(services),
-            SourceKind.Synthetic => ActivatorUtilities.CreateInstance<SyntheticFrameSource>(services),
-            _ => throw new InvalidOperationException($"Source:Kind {options.Kind} has no implementation in this build"),
-        };
-    }
-
-    private static IDigitalOutput CreateRejectOutput(IServiceProvider services)
-    {
-        RejectOptions options = services.GetRequiredService<IOptions<RejectOptions>>().Value;
-        return options.Output.Kind == DigitalOutputKind.Gpio
-            ? new GpioDigitalOutput(services.GetRequiredService<GpioDriverHolder>().Driver, options.Output.Line, options.Output.ActiveLow, "reject")
-            : new InMemoryDigitalOutput(services.GetRequiredService<TimeProvider>(), "reject");
-    }
-
-    /// <summary>Opens the GPIO chip lazily, only when a trigger or output uses it, and disposes it with the host.</summary>
-    private sealed class GpioDriverHolder(TriggerOptions trigger, RejectOptions reject) : IDisposable
-    {
-        private GpioDriver? _driver;
-
-        public GpioDriver Driver => _driver ??= new LibGpiodDriver(
-            trigger.Kind == TriggerKind.Gpio ? trigger.Gpio.Chip : reject.Output.Chip);
-
-        public void Dispose() => _driver?.Dispose();
     }
 }

@@ -102,6 +102,31 @@ public sealed class Float16ConverterTests
     }
 
     [Fact]
+    public void SizeArithmeticInFloatStaysFloat32()
+    {
+        // Reshape(y, Cast(Mul(Cast(Shape(y), float), 1.0), int64)): float16 would round sizes above 2048.
+        OnnxTestGraph g = new();
+        string y = g.Conv(g.Input("input", 1, 3, 8, 8), 3, 4);
+        string sizes = g.Node("Cast", [g.Node("Shape", [y])], Attributes.Int("to", ElementTypes.Float));
+        string one = g.Node("Constant", [], Attributes.Tensor("value", TensorData.CreateFloat("one", [], [1f])));
+        string scaled = g.Node("Mul", [sizes, one]);
+        string target = g.Node("Cast", [scaled], Attributes.Int("to", ElementTypes.Int64));
+        g.Rename(g.Node("Reshape", [y, target]), "features");
+        g.Output("features", 1, 4, 8, 8);
+        ModelProto model = g.Build();
+
+        Float16ConversionResult result = Float16Converter.Convert(model, new Float16ConversionOptions());
+
+        NodeProto toFloat = result.Model.Graph.Node.First(n => n.OpType == "Cast" && n.Output[0] == sizes);
+        Assert.Equal(ElementTypes.Float, Attributes.GetInt(toFloat, "to", 0));
+        TensorProto constant = GraphIndex.ConstantNodeTensor(result.Model.Graph.Node.Single(n => n.OpType == "Constant"))!;
+        Assert.Equal(ElementTypes.Float, constant.DataType);
+        Assert.Equal(ElementTypes.Float16, result.Model.Graph.Initializer[0].DataType);
+        OutputDifference difference = ModelComparison.Compare(model, result.Model, OnnxTestData.SmoothImage(4, 3, 8), [1, 3, 8, 8]);
+        Assert.True(difference.MaxAbsolute < 1e-2, $"max |diff| {difference.MaxAbsolute}");
+    }
+
+    [Fact]
     public void WeightsBeyondFloat16RangeAreClampedAndCounted()
     {
         ModelProto model = OnnxTestGraph.ConvReluConvSoftmax(size: 8);

@@ -46,11 +46,11 @@ public static class Float16Converter
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         ModelProto converted = model.Clone();
-        Conversion conversion = new(converted.Graph, options);
-        return conversion.Run(converted);
+        Converter converter = new(converted.Graph, options);
+        return converter.Run(converted);
     }
 
-    private sealed class Conversion
+    private sealed class Converter
     {
         private readonly GraphProto _graph;
         private readonly Float16ConversionOptions _options;
@@ -66,7 +66,7 @@ public static class Float16Converter
         private int _convertedInitializers;
         private long _clampedValues;
 
-        public Conversion(GraphProto graph, Float16ConversionOptions options)
+        public Converter(GraphProto graph, Float16ConversionOptions options)
         {
             _graph = graph;
             _options = options;
@@ -118,9 +118,16 @@ public static class Float16Converter
 
         private void ClassifyNodes()
         {
+            // Float values computed from integers (exported size arithmetic: Shape -> Cast -> Mul -> Cast) stay
+            // float32: float16 holds integers exactly only up to 2048.
+            HashSet<string> sizeArithmetic = new(StringComparer.Ordinal);
             foreach (NodeProto node in _graph.Node)
             {
-                if (node.OpType != "Constant" && CanConvert(node))
+                if (IsSizeArithmetic(node, sizeArithmetic))
+                {
+                    sizeArithmetic.UnionWith(node.Output.Where(IsFloat));
+                }
+                else if (node.OpType != "Constant" && CanConvert(node))
                 {
                     _convertedNodes.Add(node);
                 }
@@ -137,6 +144,32 @@ public static class Float16Converter
                     _convertedNodes.Add(node);
                 }
             }
+        }
+
+        private bool IsSizeArithmetic(NodeProto node, HashSet<string> sizeArithmetic)
+        {
+            if (node.OpType == "Cast")
+            {
+                return (!IsFloat(node.Input[0]) && IsFloat(node.Output[0])) || sizeArithmetic.Contains(node.Input[0]);
+            }
+
+            bool fromSizes = false;
+            foreach (string input in node.Input)
+            {
+                if (!IsFloat(input) || _index.TryGetConstant(input, out _))
+                {
+                    continue;
+                }
+
+                if (!sizeArithmetic.Contains(input))
+                {
+                    return false;
+                }
+
+                fromSizes = true;
+            }
+
+            return fromSizes;
         }
 
         private bool CanConvert(NodeProto node)

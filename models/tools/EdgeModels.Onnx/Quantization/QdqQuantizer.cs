@@ -319,7 +319,7 @@ public static class QdqQuantizer
         private (QuantizationParameters Parameters, string Scale, string ZeroPoint) Parameters(string tensor)
         {
             string root = _plan.Root(tensor);
-            if (_parameters.TryGetValue(root, out var existing))
+            if (_parameters.TryGetValue(root, out (QuantizationParameters Parameters, string Scale, string ZeroPoint) existing))
             {
                 return existing;
             }
@@ -357,7 +357,7 @@ public static class QdqQuantizer
             }
 
             int axis = ChannelAxis(node, weight);
-            if (!_weights.TryGetValue((weightName, axis), out var quantized))
+            if (!_weights.TryGetValue((weightName, axis), out (string Output, float[] Scales) quantized))
             {
                 quantized = QuantizeWeight(weight, axis);
                 _weights[(weightName, axis)] = quantized;
