@@ -80,7 +80,7 @@ project_of_tool() {
 
 build_project() {
   local project="$1"
-  [ -f "$project" ] || die "$project does not exist in this checkout"
+  [ -f "$project" ] || die "$(basename "$project" .csproj) is not part of this checkout yet ($project)"
   say "building $(basename "$project" .csproj) ($CONFIGURATION)"
   dotnet build "$project" -c "$CONFIGURATION" -nologo -v quiet -clp:NoSummary >&2
 }
