@@ -17,6 +17,8 @@ internal static class CommandCatalog
         yield return Commands.InspectCommand.Create();
         yield return Commands.Fp16Command.Create();
         yield return Commands.QuantizeCommand.Create();
+        yield return Commands.EvalCommand.Create();
+        yield return Commands.BenchCommand.Create();
         yield break;
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using EdgeRuntime.Host.Composition;
 using EdgeRuntime.Host.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -22,39 +21,17 @@ internal static class CheckConfigCommand
 
     private static async Task<int> CheckAsync(string? path, CancellationToken cancellationToken)
     {
-        EdgeConfiguration configuration;
-        try
+        (IHost? host, EdgeConfiguration? configuration, int exitCode) = await ValidatedHost.BuildAsync(path, overrides: null, TextWriter.Null).ConfigureAwait(false);
+        if (host is null)
         {
-            configuration = EdgeConfiguration.Build(path);
-        }
-        catch (ConfigurationFileException ex)
-        {
-            await Console.Error.WriteLineAsync("edge-runtime: " + ex.Message).ConfigureAwait(false);
-            return ExitCodes.BadConfiguration;
+            return exitCode;
         }
 
-        using IHost host = EdgeHost.Build(configuration, TextWriter.Null, out OptionsRegistry registry);
-        IReadOnlyList<string> problems = registry.Check(host.Services, configuration.Root);
-        if (problems.Count > 0)
+        using (host)
         {
-            await ConfigurationReport.WriteAsync(Console.Error, configuration, problems).ConfigureAwait(false);
-            return ExitCodes.BadConfiguration;
+            await Console.Out.WriteLineAsync($"{configuration!.Description}: valid").ConfigureAwait(false);
         }
 
-        await Console.Out.WriteLineAsync($"{configuration.Description}: valid ({string.Join(", ", registry.Sections)})").ConfigureAwait(false);
         return ExitCodes.Ok;
-    }
-}
-
-/// <summary>How configuration problems are shown to a person.</summary>
-internal static class ConfigurationReport
-{
-    public static async Task WriteAsync(TextWriter writer, EdgeConfiguration configuration, IReadOnlyList<string> problems)
-    {
-        await writer.WriteLineAsync($"edge-runtime: {problems.Count} configuration problem{(problems.Count == 1 ? string.Empty : "s")} in {configuration.Description}:").ConfigureAwait(false);
-        foreach (string problem in problems)
-        {
-            await writer.WriteLineAsync("  - " + problem).ConfigureAwait(false);
-        }
     }
 }

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using EdgeRuntime.Host.Composition;
-using EdgeRuntime.Host.Configuration;
 using EdgeRuntime.Host.Offline;
 
 namespace EdgeRuntime.Host.Commands;
@@ -36,25 +34,15 @@ internal static class InspectCommand
             overrides["Model:Package"] = File.Exists(model) ? Path.GetDirectoryName(Path.GetFullPath(model)) : model;
         }
 
-        EdgeConfiguration configuration;
-        try
+        (Microsoft.Extensions.Hosting.IHost? host, _, int exitCode) = await ValidatedHost.BuildAsync(request.ConfigPath, overrides, TextWriter.Null).ConfigureAwait(false);
+        if (host is null)
         {
-            configuration = EdgeConfiguration.Build(request.ConfigPath, overrides);
-        }
-        catch (ConfigurationFileException ex)
-        {
-            await Console.Error.WriteLineAsync("edge-runtime: " + ex.Message).ConfigureAwait(false);
-            return ExitCodes.BadConfiguration;
+            return exitCode;
         }
 
-        using Microsoft.Extensions.Hosting.IHost host = EdgeHost.Build(configuration, TextWriter.Null, out OptionsRegistry registry);
-        IReadOnlyList<string> problems = registry.Check(host.Services, configuration.Root);
-        if (problems.Count > 0)
+        using (host)
         {
-            await ConfigurationReport.WriteAsync(Console.Error, configuration, problems).ConfigureAwait(false);
-            return ExitCodes.BadConfiguration;
+            return await OfflineInspector.RunAsync(host.Services, request, Console.Out, Console.Error, cancellationToken).ConfigureAwait(false);
         }
-
-        return await OfflineInspector.RunAsync(host.Services, request, Console.Out, Console.Error, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using EdgeRuntime.Host.Composition;
 using EdgeRuntime.Host.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -18,26 +17,17 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(string? configPath, CancellationToken cancellationToken)
     {
-        EdgeConfiguration configuration;
-        try
+        (IHost? host, _, int exitCode) = await ValidatedHost.BuildAsync(configPath, overrides: null, Console.Out).ConfigureAwait(false);
+        if (host is null)
         {
-            configuration = EdgeConfiguration.Build(configPath);
-        }
-        catch (ConfigurationFileException ex)
-        {
-            await Console.Error.WriteLineAsync("edge-runtime: " + ex.Message).ConfigureAwait(false);
-            return ExitCodes.BadConfiguration;
+            return exitCode;
         }
 
-        using IHost host = EdgeHost.Build(configuration, Console.Out, out OptionsRegistry registry);
-        IReadOnlyList<string> problems = registry.Check(host.Services, configuration.Root);
-        if (problems.Count > 0)
+        using (host)
         {
-            await ConfigurationReport.WriteAsync(Console.Error, configuration, problems).ConfigureAwait(false);
-            return ExitCodes.BadConfiguration;
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await host.RunAsync(cancellationToken).ConfigureAwait(false);
         return Environment.ExitCode;
     }
 }

@@ -10,7 +10,7 @@ namespace EdgeRuntime.Vision.Postprocessing;
 /// </summary>
 public sealed class InspectionOptionsValidator : IValidateOptions<InspectionOptions>
 {
-    // The largest frame side the manifest schema allows for model inputs; frames are no larger in practice.
+    // A generous bound on a frame side: line-scan and large-area sensors stay well below it.
     private const int MaxFrameSide = 65536;
 
     /// <inheritdoc />

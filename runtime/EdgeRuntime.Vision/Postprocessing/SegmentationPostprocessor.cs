@@ -128,8 +128,10 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             Span<byte> map = ownMap is null ? classMap[..pixels] : ownMap.AsSpan(0, pixels);
             ClassDecision.Decide(probabilities, width, height, rules.Thresholds, region, keep, map);
             double areaScale = stretch ? (double)pixels / ((double)inputWidth * inputHeight) : 1.0;
-            bool failed = Extract(map, probabilities, width, height, rules, areaScale, result);
-            result.Verdict = failed ? Verdict.Fail : Verdict.Pass;
+            Extract(map, probabilities, width, height, rules, areaScale, result);
+
+            // The verdict follows the list the sinks see: any reported defect fails the part.
+            result.Verdict = result.Defects.Count > 0 ? Verdict.Fail : Verdict.Pass;
         }
         finally
         {
@@ -255,8 +257,8 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         }
     }
 
-    /// <summary>Labels the class map, measures the components and adds those that pass their limits. Returns whether any did.</summary>
-    private static bool Extract(
+    /// <summary>Labels the class map, measures the components and adds those that pass their limits.</summary>
+    private static void Extract(
         ReadOnlySpan<byte> classMap,
         ReadOnlySpan<float> probabilities,
         int width,
@@ -275,7 +277,7 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             int next = ConnectedComponents.LabelProvisional(classMap, width, height, labels, parent);
             if (next == 1)
             {
-                return false;
+                return;
             }
 
             int count = ConnectedComponents.Resolve(parent, next);
@@ -309,8 +311,6 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             {
                 result.AddDefect(defect);
             }
-
-            return reported > 0;
         }
         finally
         {

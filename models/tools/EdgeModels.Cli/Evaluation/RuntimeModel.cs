@@ -154,13 +154,17 @@ internal static class RuntimeModel
         }
     }
 
+    /// <summary>How reports name a package: its folder's name (defect-unet-pruned-int8), which tells variants apart.</summary>
+    public static string Label(string packagePath) =>
+        Path.GetFileName(PackageDirectory(packagePath, out _) ?? Path.GetFullPath(packagePath).TrimEnd(Path.DirectorySeparatorChar));
+
     /// <summary>The package folder of a folder or manifest path; null with <paramref name="problem"/> set when there is none.</summary>
     private static string? PackageDirectory(string path, out string? problem)
     {
         problem = null;
         if (Directory.Exists(path))
         {
-            return Path.GetFullPath(path);
+            return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         }
 
         if (File.Exists(path))

@@ -1,0 +1,125 @@
+using EdgeRuntime.Core.Frames;
+using EdgeRuntime.Core.Inspection;
+using EdgeRuntime.Core.Processing;
+using EdgeRuntime.Core.Tiling;
+using EdgeRuntime.ModelPackages.Manifest;
+using EdgeRuntime.Vision.Imaging;
+
+namespace EdgeModels.Cli.Evaluation;
+
+/// <summary>
+/// Runs a labelled image set through the runtime's own pieces, in the order the host's offline <c>inspect</c> uses
+/// them: <see cref="ImageFiles"/> decodes, the preprocessor tiles, the leased session runs on buffers kept with
+/// <see cref="InferenceBuffersReuse.Reuse"/>, the postprocessor decides defects, verdict and class map; then scores
+/// the class map and verdict against the truth mask.
+/// </summary>
+/// <remarks>Single-threaded; the caller owns every injected object. Latency is timed with the injected clock.</remarks>
+internal sealed class SegmentationEvaluator(
+    IModelProvider models,
+    IFramePreprocessor preprocessor,
+    ISegmentationPostprocessor postprocessor,
+    FramePool frames,
+    TimeProvider time)
+{
+    /// <summary>Evaluates <paramref name="set"/>; <paramref name="progress"/> is told (done, total) after each image.</summary>
+    /// <exception cref="EvaluationInputException">An image or mask is unreadable, their sizes differ, or a mask holds a
+    /// value that is not a class index; the message names the file.</exception>
+    /// <exception cref="InvalidOperationException">No model is serving.</exception>
+    public EvaluationReport Evaluate(IReadOnlyList<LabelledImage> set, Action<int, int>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using DefectInstanceMatcher matcher = new();
+        var result = new InspectionResult();
+        InferenceBuffers? buffers = null;
+        byte[] classMap = [];
+        EvaluationTally? tally = null;
+        ModelIdentity? identity = null;
+        string[] classNames = [];
+        try
+        {
+            for (int i = 0; i < set.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                LabelledImage item = set[i];
+                using Frame image = Read(item.Image, "image", PixelFormat.Bgr24);
+                using Frame mask = Read(item.Mask, "mask", PixelFormat.Gray8);
+                if (mask.Width != image.Width || mask.Height != image.Height)
+                {
+                    throw new EvaluationInputException(
+                        $"mask {item.Mask} is {mask.Width}x{mask.Height} but image {item.Image} is {image.Width}x{image.Height}");
+                }
+
+                using ModelLease lease = models.Acquire();
+                IInferenceSession session = lease.Session;
+                ModelManifest manifest = session.Manifest;
+                if (tally is null)
+                {
+                    tally = new EvaluationTally(manifest.ClassCount);
+                    identity = session.Identity;
+                    classNames = [.. manifest.Classes.Select(c => c.Name)];
+                }
+
+                ReadOnlySpan<byte> truth = mask.Pixels;
+                CheckClasses(truth, mask.Width, manifest.ClassCount, item.Mask);
+                int pixels = image.Width * image.Height;
+                if (classMap.Length < pixels)
+                {
+                    classMap = new byte[pixels];
+                }
+
+                Span<byte> predicted = classMap.AsSpan(0, pixels);
+                long started = time.GetTimestamp();
+                TileLayout layout = preprocessor.GetLayout(image.Width, image.Height, manifest);
+                InferenceBuffers tensors = session.Reuse(ref buffers, layout.Count);
+                preprocessor.Preprocess(image, layout, manifest, tensors.InputData);
+                session.Run(tensors, layout.Count);
+                result.Reset();
+                postprocessor.Postprocess(tensors.OutputData[..(layout.Count * tensors.Output.ElementCount)], layout, manifest, result, predicted);
+                double latencyMs = time.GetElapsedTime(started).TotalMilliseconds;
+
+                InstanceCounts instances = matcher.Match(truth, predicted, image.Width, image.Height, manifest.ClassCount, result.Defects);
+                tally.Add(truth, predicted, result.Verdict, instances, latencyMs);
+                progress?.Invoke(i + 1, set.Count);
+            }
+        }
+        finally
+        {
+            buffers?.Dispose();
+        }
+
+        if (tally is null || identity is null)
+        {
+            throw new ArgumentException("the evaluation set is empty", nameof(set));
+        }
+
+        return tally.ToReport(identity, classNames);
+    }
+
+    private Frame Read(string path, string role, PixelFormat format)
+    {
+        try
+        {
+            return ImageFiles.Read(path, frames, format);
+        }
+        catch (FrameSourceException ex)
+        {
+            throw new EvaluationInputException($"cannot read {role} {path}: {ex.Message}", ex);
+        }
+    }
+
+    private static void CheckClasses(ReadOnlySpan<byte> truth, int width, int classCount, string maskPath)
+    {
+        if (classCount > byte.MaxValue)
+        {
+            return;
+        }
+
+        int bad = truth.IndexOfAnyInRange((byte)classCount, byte.MaxValue);
+        if (bad >= 0)
+        {
+            throw new EvaluationInputException(
+                $"mask {maskPath} has value {truth[bad]} at pixel ({bad % width}, {bad / width}); its pixel values must be class indices 0-{classCount - 1} " +
+                "(an 8-bit single-channel PNG, as edge-models generate writes)");
+        }
+    }
+}

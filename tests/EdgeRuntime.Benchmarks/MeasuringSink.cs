@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using EdgeRuntime.Core.Frames;
+using EdgeRuntime.Core.Inspection;
+using EdgeRuntime.Core.Sinks;
+
+namespace EdgeRuntime.Benchmarks;
+
+/// <summary>Which published results a measurement window covers.</summary>
+/// <param name="WarmupFrames">Inspected results let pass before the window opens.</param>
+/// <param name="Frames">Results the window covers; 0 for a window of <paramref name="Seconds"/>.</param>
+/// <param name="Seconds">Length of a timed window.</param>
+/// <param name="MinFrames">Least results a timed window covers, however long that takes.</param>
+internal readonly record struct WindowSpec(int WarmupFrames, int Frames, double Seconds, int MinFrames)
+{
+    public static WindowSpec Counted(int warmupFrames, int frames) => new(warmupFrames, frames, 0, frames);
+
+    public static WindowSpec Timed(int warmupFrames, double seconds, int minFrames = 2) => new(warmupFrames, 0, seconds, minFrames);
+}
+
+/// <summary>
+/// The pipeline's last sink: counts inspected results and, inside a window of them, takes the clock, the process's
+/// allocated bytes and collection counts at the first and last result and keeps every result's latencies in
+/// preallocated arrays, so measuring adds no allocation to what is measured. Called by the publish stage only (the
+/// <see cref="IResultSink"/> contract); <see cref="Arm"/> and the readers run when no pipeline is publishing.
+/// </summary>
+internal sealed class MeasuringSink : IResultSink
+{
+    private readonly double[] _totals;
+    private readonly double[][] _stages = new double[StageLatencies.Count][];
+    private WindowSpec _spec;
+    private long _windowTicks;
+    private long _inspected;
+    private long _failSafe;
+    private int _recorded;
+    private bool _open;
+    private bool _closed;
+    private long _startTimestamp;
+    private long _endTimestamp;
+    private long _startAllocated;
+    private long _endAllocated;
+    private GcCounts _startCollections;
+    private GcCounts _endCollections;
+    private TaskCompletionSource _closedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <param name="capacity">Most results whose latencies one window keeps (later ones are counted, not kept).</param>
+    public MeasuringSink(int capacity)
+    {
+        _totals = new double[capacity];
+        for (int s = 0; s < _stages.Length; s++)
+        {
+            _stages[s] = new double[capacity];
+        }
+    }
+
+    public string Name => "bench";
+
+    /// <summary>Completes when the window has closed.</summary>
+    public Task Closed => _closedSignal.Task;
+
+    public bool IsClosed => Volatile.Read(ref _closed);
+
+    public long Inspected => Interlocked.Read(ref _inspected);
+
+    public long FailSafe => Interlocked.Read(ref _failSafe);
+
+    /// <summary>Starts counting afresh for a new pipeline.</summary>
+    public void Arm(WindowSpec spec)
+    {
+        _spec = spec;
+        _windowTicks = (long)(spec.Seconds * Stopwatch.Frequency);
+        _inspected = 0;
+        _failSafe = 0;
+        _recorded = 0;
+        _open = false;
+        _closed = false;
+        _closedSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public ValueTask PublishAsync(InspectionResult result, Frame? frame, CancellationToken cancellationToken)
+    {
+        if (result.Status != ResultStatus.Inspected)
+        {
+            Interlocked.Increment(ref _failSafe);
+            return ValueTask.CompletedTask;
+        }
+
+        long count = Interlocked.Increment(ref _inspected);
+        if (_closed)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (!_open)
+        {
+            if (count >= _spec.WarmupFrames)
+            {
+                _open = true;
+                _startCollections = GcCounts.Now();
+                _startAllocated = GC.GetTotalAllocatedBytes(precise: true);
+                _startTimestamp = Stopwatch.GetTimestamp();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        if (_recorded < _totals.Length)
+        {
+            _totals[_recorded] = result.Latencies.TotalMilliseconds;
+            for (int s = 0; s < _stages.Length; s++)
+            {
+                _stages[s][_recorded] = result.Latencies[(PipelineStage)s];
+            }
+        }
+
+        _recorded++;
+        long now = Stopwatch.GetTimestamp();
+        bool done = _spec.Frames > 0
+            ? _recorded >= _spec.Frames
+            : _recorded >= _spec.MinFrames && now - _startTimestamp >= _windowTicks;
+        if (done)
+        {
+            _endTimestamp = now;
+            _endAllocated = GC.GetTotalAllocatedBytes(precise: true);
+            _endCollections = GcCounts.Now();
+            Volatile.Write(ref _closed, true);
+            _closedSignal.TrySetResult();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>What the closed window measured.</summary>
+    public Throughput Result()
+    {
+        if (!IsClosed)
+        {
+            throw new InvalidOperationException("the window has not closed");
+        }
+
+        int kept = Math.Min(_recorded, _totals.Length);
+        var stages = new double[_stages.Length][];
+        for (int s = 0; s < stages.Length; s++)
+        {
+            stages[s] = _stages[s].AsSpan(0, kept).ToArray();
+        }
+
+        return new Throughput(_recorded, Stopwatch.GetElapsedTime(_startTimestamp, _endTimestamp).TotalSeconds, _endAllocated - _startAllocated,
+            _endCollections - _startCollections, new LatencySample(_totals.AsSpan(0, kept).ToArray(), stages));
+    }
+}
+
+/// <summary>Garbage collections so far, per generation.</summary>
+internal readonly record struct GcCounts(int Gen0, int Gen1, int Gen2)
+{
+    public static GcCounts Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
+    public static GcCounts operator -(GcCounts end, GcCounts start) => new(end.Gen0 - start.Gen0, end.Gen1 - start.Gen1, end.Gen2 - start.Gen2);
+
+    public static GcCounts operator +(GcCounts a, GcCounts b) => new(a.Gen0 + b.Gen0, a.Gen1 + b.Gen1, a.Gen2 + b.Gen2);
+}
+
+/// <summary>Trigger-to-result and per-stage latencies of the results in a window, in milliseconds.</summary>
+/// <param name="Totals">Trigger to verdict, per result.</param>
+/// <param name="Stages">Per <see cref="PipelineStage"/>, per result (queueing included in the stage that waited).</param>
+internal sealed record LatencySample(double[] Totals, double[][] Stages)
+{
+    public static LatencySample Empty { get; } = new([], CreateStages(0));
+
+    public static double[][] CreateStages(int length)
+    {
+        var stages = new double[StageLatencies.Count][];
+        for (int s = 0; s < stages.Length; s++)
+        {
+            stages[s] = new double[length];
+        }
+
+        return stages;
+    }
+
+    public static LatencySample Concat(IReadOnlyList<LatencySample> samples)
+    {
+        var totals = new List<double>();
+        var stages = new List<double>[StageLatencies.Count];
+        for (int s = 0; s < stages.Length; s++)
+        {
+            stages[s] = [];
+        }
+
+        foreach (LatencySample sample in samples)
+        {
+            totals.AddRange(sample.Totals);
+            for (int s = 0; s < stages.Length; s++)
+            {
+                stages[s].AddRange(sample.Stages[s]);
+            }
+        }
+
+        var arrays = new double[stages.Length][];
+        for (int s = 0; s < stages.Length; s++)
+        {
+            arrays[s] = [.. stages[s]];
+        }
+
+        return new LatencySample([.. totals], arrays);
+    }
+}
+
+/// <summary>Frames completed in a measured stretch, with the managed allocations and collections that happened in it.</summary>
+internal sealed record Throughput(int Frames, double Seconds, long AllocatedBytes, GcCounts Collections, LatencySample Latencies)
+{
+    public double FramesPerSecond => Seconds > 0 ? Frames / Seconds : 0;
+
+    public double AllocatedBytesPerFrame => Frames > 0 ? (double)AllocatedBytes / Frames : 0;
+}
