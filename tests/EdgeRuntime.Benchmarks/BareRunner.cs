@@ -45,9 +45,9 @@ internal sealed class BareRunner : IDisposable
     public int Batch { get; }
 
     /// <summary>The input tensor's memory (fill it with real preprocessed frames before timing).</summary>
-    public Span<float> Input => _input;
+    public Memory<float> Input => _input;
 
-    public ReadOnlySpan<float> Output => _output;
+    public ReadOnlyMemory<float> Output => _output;
 
     /// <summary>One <c>Run</c> over the whole batch.</summary>
     public void Run() => _session.Run(_runOptions, _inputNames, _inputs, _outputNames, _outputs);

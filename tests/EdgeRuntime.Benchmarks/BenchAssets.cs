@@ -109,8 +109,16 @@ internal sealed class BenchAssets : IDisposable
               "tiling": { "tileWidth": {{TinySize}}, "tileHeight": {{TinySize}}, "overlap": {{TinyOverlap}} }
             }
             """);
-        await File.WriteAllTextAsync(Path.Combine(directory, PackagePaths.ManifestFileName), manifest, Encoding.UTF8, cancellationToken).ConfigureAwait(false);
-        await PackageAuthoring.UpdateModelHashAsync(directory, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(directory, PackagePaths.ManifestFileName), manifest, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await PackageAuthoring.UpdateModelHashAsync(directory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelPackageException ex)
+        {
+            throw new BenchmarkException($"the tiny model's package in {directory} could not be written: {ex.Message}", ex);
+        }
+
         return directory;
     }
 

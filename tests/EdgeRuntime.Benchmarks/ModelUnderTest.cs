@@ -18,13 +18,13 @@ namespace EdgeRuntime.Benchmarks;
 /// </summary>
 internal sealed class ModelUnderTest : IDisposable
 {
-    private ModelUnderTest(ModelChoice choice, OnnxModelProvider provider, OnnxInferenceSession session, InferenceSession bare, InferenceOptions options)
+    private ModelUnderTest(ModelChoice choice, OnnxModelProvider provider, OnnxInferenceSession session, InferenceSession bare, InferenceOptions inferenceOptions)
     {
         Choice = choice;
         Provider = provider;
         Session = session;
         Bare = bare;
-        Options = options;
+        InferenceOptions = inferenceOptions;
     }
 
     public ModelChoice Choice { get; }
@@ -38,7 +38,7 @@ internal sealed class ModelUnderTest : IDisposable
     /// <summary>The plain ONNX Runtime session.</summary>
     public InferenceSession Bare { get; }
 
-    public InferenceOptions Options { get; }
+    public InferenceOptions InferenceOptions { get; }
 
     public ModelManifest Manifest => Session.Manifest;
 

@@ -404,14 +404,14 @@ public sealed partial class DurableOutbox : IDisposable
             }
 
             _disposed = true;
-            if (_active is { } active)
+            if (_active is not null)
             {
                 if (_options.FsyncPolicy != FsyncPolicy.Never && _dirty)
                 {
-                    TryFsync(active);
+                    TryFsync(_active);
                 }
 
-                active.Dispose();
+                _active.Dispose();
                 _active = null;
             }
 

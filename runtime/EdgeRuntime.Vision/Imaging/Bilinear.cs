@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace EdgeRuntime.Vision.Imaging;
 
 /// <summary>
@@ -48,8 +50,10 @@ internal static class Bilinear
     }
 
     /// <summary>
-    /// Resizes one float plane. <paramref name="columnFirst"/>, <paramref name="columnSecond"/> and
-    /// <paramref name="columnWeight"/> are caller-provided scratch of <paramref name="destinationWidth"/> entries.
+    /// Resizes one float plane. Separable: each source row is interpolated horizontally once (kept while consecutive
+    /// destination rows use it), then destination rows are vertical blends of two such rows, vectorised.
+    /// <paramref name="columnFirst"/>, <paramref name="columnSecond"/> and <paramref name="columnWeight"/> are scratch
+    /// of <paramref name="destinationWidth"/> entries, <paramref name="rows"/> of twice that.
     /// </summary>
     public static void ResizePlane(
         ReadOnlySpan<float> source,
@@ -60,27 +64,74 @@ internal static class Bilinear
         int destinationHeight,
         Span<int> columnFirst,
         Span<int> columnSecond,
-        Span<float> columnWeight)
+        Span<float> columnWeight,
+        Span<float> rows)
     {
         columnFirst = columnFirst[..destinationWidth];
         columnSecond = columnSecond[..destinationWidth];
         columnWeight = columnWeight[..destinationWidth];
         Axis(sourceWidth, columnFirst, columnSecond, columnWeight);
+        Span<float> upper = rows[..destinationWidth];
+        Span<float> lower = rows.Slice(destinationWidth, destinationWidth);
+        int upperRow = -1;
+        int lowerRow = -1;
         for (int y = 0; y < destinationHeight; y++)
         {
             Sample(sourceHeight, destinationHeight, y, out int y0, out int y1, out float fy);
-            ReadOnlySpan<float> top = source.Slice(y0 * sourceWidth, sourceWidth);
-            ReadOnlySpan<float> bottom = source.Slice(y1 * sourceWidth, sourceWidth);
-            Span<float> row = destination.Slice(y * destinationWidth, destinationWidth);
-            for (int x = 0; x < row.Length; x++)
+            if (y0 != upperRow)
             {
-                int x0 = columnFirst[x];
-                int x1 = columnSecond[x];
-                float fx = columnWeight[x];
-                float upper = top[x0] + ((top[x1] - top[x0]) * fx);
-                float lower = bottom[x0] + ((bottom[x1] - bottom[x0]) * fx);
-                row[x] = upper + ((lower - upper) * fy);
+                if (y0 == lowerRow)
+                {
+                    // Moving down one source row: the old lower row becomes the upper one.
+                    Span<float> swap = upper;
+                    upper = lower;
+                    lower = swap;
+                    lowerRow = -1;
+                }
+                else
+                {
+                    Horizontal(source.Slice(y0 * sourceWidth, sourceWidth), columnFirst, columnSecond, columnWeight, upper);
+                }
+
+                upperRow = y0;
             }
+
+            if (y1 != lowerRow)
+            {
+                Horizontal(source.Slice(y1 * sourceWidth, sourceWidth), columnFirst, columnSecond, columnWeight, lower);
+                lowerRow = y1;
+            }
+
+            Blend(upper, lower, fy, destination.Slice(y * destinationWidth, destinationWidth));
+        }
+    }
+
+    private static void Horizontal(ReadOnlySpan<float> row, ReadOnlySpan<int> first, ReadOnlySpan<int> second, ReadOnlySpan<float> weight, Span<float> destination)
+    {
+        for (int x = 0; x < destination.Length; x++)
+        {
+            float left = row[first[x]];
+            destination[x] = left + ((row[second[x]] - left) * weight[x]);
+        }
+    }
+
+    private static void Blend(ReadOnlySpan<float> upper, ReadOnlySpan<float> lower, float weight, Span<float> destination)
+    {
+        int x = 0;
+        int width = Vector<float>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var w = new Vector<float>(weight);
+            for (; x <= destination.Length - width; x += width)
+            {
+                var top = new Vector<float>(upper.Slice(x, width));
+                (top + ((new Vector<float>(lower.Slice(x, width)) - top) * w)).CopyTo(destination.Slice(x, width));
+            }
+        }
+
+        for (; x < destination.Length; x++)
+        {
+            destination[x] = upper[x] + ((lower[x] - upper[x]) * weight);
         }
     }
 }

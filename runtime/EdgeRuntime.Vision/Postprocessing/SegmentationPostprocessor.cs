@@ -235,6 +235,7 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         int[] first = ArrayPool<int>.Shared.Rent(width);
         int[] second = ArrayPool<int>.Shared.Rent(width);
         float[] weight = ArrayPool<float>.Shared.Rent(width);
+        float[] rows = ArrayPool<float>.Shared.Rent(2 * width);
         try
         {
             // The planes are contiguous, so the whole item activates as one run of inputPlane pixels.
@@ -245,7 +246,7 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
                 Bilinear.ResizePlane(
                     activated.AsSpan(c * inputPlane, inputPlane), inputWidth, inputHeight,
                     probabilities.Slice(c * pixels, pixels), width, height,
-                    first, second, weight);
+                    first, second, weight, rows);
             }
         }
         finally
@@ -254,6 +255,7 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             ArrayPool<int>.Shared.Return(first);
             ArrayPool<int>.Shared.Return(second);
             ArrayPool<float>.Shared.Return(weight);
+            ArrayPool<float>.Shared.Return(rows);
         }
     }
 

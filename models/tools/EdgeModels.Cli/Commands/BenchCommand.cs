@@ -59,7 +59,7 @@ internal static class BenchCommand
             Check(problems, warmup is >= 0 and <= 100_000, $"--warmup {warmup} is out of range; use 0 to 100000");
             Check(problems, iterations is null or >= 1, $"--iterations {iterations} must be at least 1");
             Check(problems, seconds is null or (> 0 and <= 86_400), $"--seconds {seconds} is out of range; use more than 0 and at most 86400");
-            Check(problems, iterations is null || seconds is null, "--iterations and --seconds exclude each other; give one");
+            Check(problems, iterations is null || seconds is null, $"--iterations and --seconds exclude each other; give one");
             Check(problems, rounds is >= 1 and <= 10_000, $"--rounds {rounds} is out of range; use 1 to 10000");
             RuntimeModelSettings? settings = model.Read(parse, batch, problems);
             var plan = new BenchmarkPlan(warmup, seconds is null ? iterations ?? DefaultRuns : null, seconds is double s ? TimeSpan.FromSeconds(s) : null);

@@ -11,7 +11,7 @@ internal sealed class ProgressLine(TextWriter writer, string? label = null)
     /// <summary>Percent between two lines.</summary>
     public const int StepPercent = 5;
 
-    private int _nextPercent;
+    private int _nextPercent = StepPercent;
 
     /// <summary>Reports that <paramref name="done"/> of <paramref name="total"/> items are finished.</summary>
     public void Report(int done, int total)

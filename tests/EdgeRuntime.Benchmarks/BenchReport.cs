@@ -1,0 +1,395 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using EdgeRuntime.Core.Inspection;
+
+namespace EdgeRuntime.Benchmarks;
+
+/// <summary>Everything one run measured; printed for people and written as one JSON object for machines.</summary>
+internal sealed class BenchReport
+{
+    public const double RatioTarget = 0.97;
+    public const double AllocationTarget = 1024;
+    public const double PreprocessTarget = 2.5;
+
+    public required BenchOptions Options { get; init; }
+
+    public required ModelChoice Model { get; init; }
+
+    public required string ModelIdentity { get; init; }
+
+    public required string Provider { get; init; }
+
+    public required string OnnxRuntimeVersion { get; init; }
+
+    public required string PublishedTo { get; init; }
+
+    public int FrameWidth { get; set; }
+
+    public int FrameHeight { get; set; }
+
+    public int FrameTiles { get; set; }
+
+    public List<ThroughputRound> ThroughputRounds { get; } = [];
+
+    public LatencyFigures? Saturated { get; set; }
+
+    public LatencyFigures? Paced { get; set; }
+
+    public double PacedRateHz { get; set; }
+
+    public Throughput? PacedWindow { get; set; }
+
+    public LatencyFigures? NaiveStages { get; set; }
+
+    public long PreprocessOutputBytes { get; set; }
+
+    public List<PreprocessRound> PreprocessRounds { get; } = [];
+
+    public int TiledSide { get; set; }
+
+    public int TiledTiles { get; set; }
+
+    public List<TiledRound> TiledRounds { get; } = [];
+
+    public string? SmallModel { get; set; }
+
+    public int SmallSide { get; set; }
+
+    public int SmallTiles { get; set; }
+
+    public Throughput? Small { get; set; }
+
+    public double TotalSeconds { get; set; }
+
+    public double BareFramesPerSecond => Rounds.Median(ThroughputRounds, r => r.Bare.FramesPerSecond);
+
+    public double PipelineFramesPerSecond => Rounds.Median(ThroughputRounds, r => r.Pipeline.FramesPerSecond);
+
+    public double NaiveFramesPerSecond => Rounds.Median(ThroughputRounds, r => r.Naive.FramesPerSecond);
+
+    /// <summary>The median of the rounds' own ratios: each compares two neighbouring measurements, so slow drift cancels.</summary>
+    public double PipelineToBareRatio => Rounds.Median(ThroughputRounds, r => r.PipelineToBare);
+
+    public double PipelineToNaiveRatio => Rounds.Median(ThroughputRounds, r => r.PipelineToNaive);
+
+    public double AllocatedBytesPerFrame => Rounds.AllocatedBytesPerFrame(ThroughputRounds.Select(r => r.Pipeline));
+
+    public GcCounts PipelineCollections => Rounds.Collections(ThroughputRounds.Select(r => r.Pipeline));
+
+    public double PreprocessMilliseconds => Rounds.Median(PreprocessRounds, r => r.PreprocessMilliseconds);
+
+    public double CopyMilliseconds => Rounds.Median(PreprocessRounds, r => r.CopyMilliseconds);
+
+    public double PreprocessToCopyRatio => Rounds.Median(PreprocessRounds, r => r.Ratio);
+
+    public double TiledPipelineFramesPerSecond => Rounds.Median(TiledRounds, r => r.Pipeline.FramesPerSecond);
+
+    public double TiledBareFramesPerSecond => Rounds.Median(TiledRounds, r => r.BareTiles.FramesPerSecond);
+
+    public double TiledRatio => Rounds.Median(TiledRounds, r => r.Ratio);
+
+    public void Print(TextWriter w)
+    {
+        w.WriteLine();
+        w.WriteLine("EdgeRuntime benchmark");
+        w.WriteLine($"  machine     {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, ONNX Runtime {OnnxRuntimeVersion}");
+        w.WriteLine($"  model       {ModelIdentity} on {Provider}, from {Model.Origin}");
+        w.WriteLine($"  threads     intra-op {ThreadsText}, same for the runtime and the bare session");
+        w.WriteLine($"  frames      {FrameWidth}x{FrameHeight} replayed samples, {FrameTiles} tiles of {TileText} per frame; published to {PublishedTo}");
+        w.WriteLine($"  rounds      {ThroughputRounds.Count} alternating, {Options.SecondsPerSide.ToString("0.##", CultureInfo.InvariantCulture)} s per side{(Options.Quick ? " (quick)" : string.Empty)}");
+        w.WriteLine();
+        w.WriteLine("Throughput (frames/s; each round measures all three back to back, order alternating)");
+        w.WriteLine("  round  order                    bare ORT   pipeline   naive      pipeline/bare  pipeline/naive");
+        foreach (ThroughputRound r in ThroughputRounds)
+        {
+            w.WriteLine(Invariant($"  {r.Round,5}  {r.Order,-23}  {r.Bare.FramesPerSecond,8:F2}   {r.Pipeline.FramesPerSecond,8:F2}   {r.Naive.FramesPerSecond,8:F2}   {r.PipelineToBare,13:F3}  {r.PipelineToNaive,14:F3}"));
+        }
+
+        w.WriteLine(Invariant($"  median                          {BareFramesPerSecond,8:F2}   {PipelineFramesPerSecond,8:F2}   {NaiveFramesPerSecond,8:F2}   {PipelineToBareRatio,13:F3}  {PipelineToNaiveRatio,14:F3}"));
+        w.WriteLine();
+        GcCounts gc = PipelineCollections;
+        int pipelineFrames = ThroughputRounds.Sum(r => r.Pipeline.Frames);
+        w.WriteLine("Managed allocation (steady state, whole process, GC.GetTotalAllocatedBytes(precise: true))");
+        w.WriteLine(Invariant($"  sample model    {AllocatedBytesPerFrame,10:F1} B/frame over {pipelineFrames} frames of the pipeline windows; collections gen0/1/2 {gc.Gen0}/{gc.Gen1}/{gc.Gen2}"));
+        if (Small is { } small)
+        {
+            w.WriteLine(Invariant($"  small config    {small.AllocatedBytesPerFrame,10:F1} B/frame over {small.Frames} frames ({SmallModel}, {SmallSide}x{SmallSide} frames, {SmallTiles} tiles, {small.FramesPerSecond:F0} frames/s);"));
+            w.WriteLine(Invariant($"                  collections gen0/1/2 {small.Collections.Gen0}/{small.Collections.Gen1}/{small.Collections.Gen2}"));
+        }
+
+        w.WriteLine(Invariant($"  for comparison  bare ORT Run {Rounds.AllocatedBytesPerFrame(ThroughputRounds.Select(r => r.Bare)),10:F1} B/frame; naive {Rounds.AllocatedBytesPerFrame(ThroughputRounds.Select(r => r.Naive)),12:F0} B/frame"));
+        w.WriteLine();
+        w.WriteLine("Trigger-to-result latency (ms; stage times include the queueing in front of the stage)");
+        PrintLatency(w, "saturated", Saturated, "free-run as fast as it goes: every in-flight slot full");
+        PrintLatency(w, "paced", Paced, Invariant($"free-run capped at {PacedRateHz:F2} frames/s (70% of the pipeline's throughput)"));
+        PrintLatency(w, "naive", NaiveStages, "service times alone: one frame at a time, nothing queues");
+        w.WriteLine();
+        w.WriteLine("Preprocessing against the memory-bandwidth floor (one frame, one thread, ms; median of alternating rounds)");
+        w.WriteLine(Invariant($"  preprocess {PreprocessMilliseconds:F3}   memory copy of the same {PreprocessOutputBytes / 1048576.0:F2} MiB {CopyMilliseconds:F3}   ratio {PreprocessToCopyRatio:F2}"));
+        w.WriteLine();
+        w.WriteLine(Invariant($"Tiled {TiledSide}x{TiledSide} ({TiledTiles} tiles of {TileText}; frames/s)"));
+        foreach (TiledRound r in TiledRounds)
+        {
+            w.WriteLine(Invariant($"  pipeline {r.Pipeline.FramesPerSecond:F3} ({r.Pipeline.Frames} frames)   {TiledTiles} bare single-tile runs {r.BareTiles.FramesPerSecond:F3}   ratio {r.Ratio:F3}"));
+        }
+
+        w.WriteLine(Invariant($"  median: pipeline {TiledPipelineFramesPerSecond:F3}, bare {TiledBareFramesPerSecond:F3}, ratio {TiledRatio:F3}"));
+        w.WriteLine();
+        w.WriteLine("Targets");
+        foreach (Target target in Targets())
+        {
+            w.WriteLine($"  {(target.Met ? "met    " : "MISSED ")} {target.Name,-34} {target.Value,-22} (target {target.Goal})");
+        }
+
+        w.WriteLine();
+        w.WriteLine(Invariant($"Total {TotalSeconds:F0} s."));
+    }
+
+    public IReadOnlyList<Target> Targets()
+    {
+        var targets = new List<Target>
+        {
+            new("pipeline/bare throughput", Invariant($"{PipelineToBareRatio:F3}"), Invariant($">= {RatioTarget}"), PipelineToBareRatio >= RatioTarget),
+            new("allocated bytes per frame", Invariant($"{AllocatedBytesPerFrame:F1} B"), "<= 1 KiB", AllocatedBytesPerFrame <= AllocationTarget),
+        };
+        if (Small is { } small)
+        {
+            targets.Add(new("small config B/frame", Invariant($"{small.AllocatedBytesPerFrame:F1} B"), "<= 1 KiB", small.AllocatedBytesPerFrame <= AllocationTarget));
+            targets.Add(new(Invariant($"gen-2 collections in {small.Frames} frames"), Invariant($"{small.Collections.Gen2}"), small.Frames >= 10_000 ? "0" : "0 (fewer than 10,000 frames run)",
+                small.Collections.Gen2 == 0));
+        }
+
+        targets.Add(new("preprocess / memory copy", Invariant($"{PreprocessToCopyRatio:F2}"), Invariant($"<= {PreprocessTarget}"), PreprocessToCopyRatio <= PreprocessTarget));
+        if (Paced is { } paced)
+        {
+            targets.Add(new("p99 / sum of stage medians (paced)", Invariant($"{paced.P99ToSumOfStageMedians:F2}"), Invariant($"<= {LatencyFigures.TargetFactor}"), paced.MeetsTarget));
+        }
+
+        if (Saturated is { } saturated)
+        {
+            targets.Add(new("p99 / sum of stage medians (sat.)", Invariant($"{saturated.P99ToSumOfStageMedians:F2}"), Invariant($"<= {LatencyFigures.TargetFactor}"), saturated.MeetsTarget));
+        }
+
+        return targets;
+    }
+
+    public void WriteJson(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("schema", "edge-runtime-bench/1");
+        w.WriteString("createdUtc", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        w.WriteNumber("pipelineToBareRatio", Round(PipelineToBareRatio, 4));
+        w.WriteNumber("allocatedBytesPerFrame", Round(AllocatedBytesPerFrame, 1));
+        w.WriteNumber("bareFramesPerSecond", Round(BareFramesPerSecond, 3));
+        w.WriteNumber("pipelineFramesPerSecond", Round(PipelineFramesPerSecond, 3));
+        w.WriteNumber("naiveFramesPerSecond", Round(NaiveFramesPerSecond, 3));
+        w.WriteNumber("pipelineToNaiveRatio", Round(PipelineToNaiveRatio, 4));
+        w.WriteNumber("preprocessToCopyRatio", Round(PreprocessToCopyRatio, 3));
+        w.WriteNumber("tiledToBareTilesRatio", Round(TiledRatio, 4));
+        w.WriteNumber("gen2CollectionsSmallConfig", Small?.Collections.Gen2 ?? -1);
+
+        w.WriteStartObject("machine");
+        w.WriteNumber("processorCount", Environment.ProcessorCount);
+        w.WriteString("os", RuntimeInformation.OSDescription);
+        w.WriteString("architecture", RuntimeInformation.ProcessArchitecture.ToString());
+        w.WriteString("dotnet", Environment.Version.ToString());
+        w.WriteString("onnxRuntime", OnnxRuntimeVersion);
+        w.WriteEndObject();
+
+        w.WriteStartObject("settings");
+        w.WriteString("model", Model.Directory);
+        w.WriteString("modelOrigin", Model.Origin);
+        w.WriteBoolean("modelIsFallback", Model.IsFallback);
+        w.WriteString("modelIdentity", ModelIdentity);
+        w.WriteString("executionProvider", Provider);
+        w.WriteNumber("intraOpThreads", Options.IntraOpThreads);
+        w.WriteNumber("rounds", ThroughputRounds.Count);
+        w.WriteNumber("secondsPerSide", Options.SecondsPerSide);
+        w.WriteBoolean("quick", Options.Quick);
+        w.WriteString("publishedTo", PublishedTo);
+        w.WriteString("frame", Invariant($"{FrameWidth}x{FrameHeight}"));
+        w.WriteNumber("tilesPerFrame", FrameTiles);
+        w.WriteEndObject();
+
+        w.WriteStartArray("throughputRounds");
+        foreach (ThroughputRound r in ThroughputRounds)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("round", r.Round);
+            w.WriteString("order", r.Order);
+            WriteThroughput(w, "bare", r.Bare);
+            WriteThroughput(w, "pipeline", r.Pipeline);
+            WriteThroughput(w, "naive", r.Naive);
+            w.WriteNumber("pipelineToBare", Round(r.PipelineToBare, 4));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartObject("allocation");
+        w.WriteNumber("sampleModelBytesPerFrame", Round(AllocatedBytesPerFrame, 1));
+        w.WriteNumber("sampleModelFrames", ThroughputRounds.Sum(r => r.Pipeline.Frames));
+        WriteCollections(w, "sampleModelCollections", PipelineCollections);
+        w.WriteNumber("bareBytesPerFrame", Round(Rounds.AllocatedBytesPerFrame(ThroughputRounds.Select(r => r.Bare)), 1));
+        w.WriteNumber("naiveBytesPerFrame", Round(Rounds.AllocatedBytesPerFrame(ThroughputRounds.Select(r => r.Naive)), 1));
+        if (Small is { } small)
+        {
+            w.WriteStartObject("smallConfig");
+            w.WriteString("model", SmallModel);
+            w.WriteString("frame", Invariant($"{SmallSide}x{SmallSide}"));
+            w.WriteNumber("tilesPerFrame", SmallTiles);
+            w.WriteNumber("frames", small.Frames);
+            w.WriteNumber("seconds", Round(small.Seconds, 2));
+            w.WriteNumber("framesPerSecond", Round(small.FramesPerSecond, 1));
+            w.WriteNumber("bytesPerFrame", Round(small.AllocatedBytesPerFrame, 1));
+            WriteCollections(w, "collections", small.Collections);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+
+        w.WriteStartObject("latency");
+        WriteLatency(w, "saturated", Saturated);
+        WriteLatency(w, "paced", Paced);
+        w.WriteNumber("pacedRateHz", Round(PacedRateHz, 3));
+        WriteLatency(w, "naiveServiceTimes", NaiveStages);
+        w.WriteEndObject();
+
+        w.WriteStartObject("preprocess");
+        w.WriteNumber("outputBytes", PreprocessOutputBytes);
+        w.WriteNumber("preprocessMilliseconds", Round(PreprocessMilliseconds, 4));
+        w.WriteNumber("memoryCopyMilliseconds", Round(CopyMilliseconds, 4));
+        w.WriteNumber("ratio", Round(PreprocessToCopyRatio, 3));
+        w.WriteNumber("rounds", PreprocessRounds.Count);
+        w.WriteEndObject();
+
+        w.WriteStartObject("tiled");
+        w.WriteString("frame", Invariant($"{TiledSide}x{TiledSide}"));
+        w.WriteNumber("tiles", TiledTiles);
+        w.WriteNumber("pipelineFramesPerSecond", Round(TiledPipelineFramesPerSecond, 4));
+        w.WriteNumber("bareTileRunsFramesPerSecond", Round(TiledBareFramesPerSecond, 4));
+        w.WriteNumber("ratio", Round(TiledRatio, 4));
+        w.WriteNumber("rounds", TiledRounds.Count);
+        w.WriteEndObject();
+
+        w.WriteStartArray("targets");
+        foreach (Target target in Targets())
+        {
+            w.WriteStartObject();
+            w.WriteString("name", target.Name);
+            w.WriteString("value", target.Value);
+            w.WriteString("target", target.Goal);
+            w.WriteBoolean("met", target.Met);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteNumber("totalSeconds", Round(TotalSeconds, 1));
+        w.WriteEndObject();
+    }
+
+    private string ThreadsText => Options.IntraOpThreads == 0 ? "0 (ONNX Runtime's default: one per physical core)" : Options.IntraOpThreads.ToString(CultureInfo.InvariantCulture);
+
+    private string TileText => Invariant($"{FrameTileWidth}x{FrameTileHeight}");
+
+    public int FrameTileWidth { get; set; }
+
+    public int FrameTileHeight { get; set; }
+
+    private static void PrintLatency(TextWriter w, string label, LatencyFigures? figures, string what)
+    {
+        if (figures is null)
+        {
+            return;
+        }
+
+        w.WriteLine(Invariant($"  {label,-10} {what}; {figures.Count} results"));
+        w.WriteLine(Invariant($"             p50 {figures.P50Milliseconds:F1}  p99 {figures.P99Milliseconds:F1}  max {figures.MaxMilliseconds:F1}   sum of stage medians {figures.SumOfStageMedians:F1}   p99/sum {figures.P99ToSumOfStageMedians:F2}"));
+        var stages = new List<string>();
+        for (int s = 0; s < figures.StageMedianMilliseconds.Length; s++)
+        {
+            stages.Add(Invariant($"{StageName(s)} {figures.StageMedianMilliseconds[s]:F1} ({figures.StageMeanShares[s]:P0})"));
+        }
+
+        w.WriteLine("             stage medians (share of time): " + string.Join(", ", stages));
+    }
+
+    private static void WriteThroughput(Utf8JsonWriter w, string name, Throughput t)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("frames", t.Frames);
+        w.WriteNumber("seconds", Round(t.Seconds, 3));
+        w.WriteNumber("framesPerSecond", Round(t.FramesPerSecond, 3));
+        w.WriteNumber("allocatedBytesPerFrame", Round(t.AllocatedBytesPerFrame, 1));
+        WriteCollections(w, "collections", t.Collections);
+        w.WriteEndObject();
+    }
+
+    private static void WriteCollections(Utf8JsonWriter w, string name, GcCounts counts)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("gen0", counts.Gen0);
+        w.WriteNumber("gen1", counts.Gen1);
+        w.WriteNumber("gen2", counts.Gen2);
+        w.WriteEndObject();
+    }
+
+    private static void WriteLatency(Utf8JsonWriter w, string name, LatencyFigures? figures)
+    {
+        if (figures is null)
+        {
+            return;
+        }
+
+        w.WriteStartObject(name);
+        w.WriteNumber("count", figures.Count);
+        w.WriteNumber("p50Milliseconds", Round(figures.P50Milliseconds, 3));
+        w.WriteNumber("p99Milliseconds", Round(figures.P99Milliseconds, 3));
+        w.WriteNumber("maxMilliseconds", Round(figures.MaxMilliseconds, 3));
+        w.WriteNumber("sumOfStageMediansMilliseconds", Round(figures.SumOfStageMedians, 3));
+        w.WriteNumber("p99ToSumOfStageMedians", Round(figures.P99ToSumOfStageMedians, 3));
+        w.WriteBoolean("meetsTarget", figures.MeetsTarget);
+        w.WriteStartObject("stageMedianMilliseconds");
+        for (int s = 0; s < figures.StageMedianMilliseconds.Length; s++)
+        {
+            w.WriteNumber(StageName(s), Round(figures.StageMedianMilliseconds[s], 3));
+        }
+
+        w.WriteEndObject();
+        w.WriteStartObject("stageShares");
+        for (int s = 0; s < figures.StageMeanShares.Length; s++)
+        {
+            w.WriteNumber(StageName(s), Round(figures.StageMeanShares[s], 4));
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static string StageName(int stage) => ((PipelineStage)stage) switch
+    {
+        PipelineStage.Capture => "capture",
+        PipelineStage.Preprocess => "preprocess",
+        PipelineStage.Inference => "inference",
+        PipelineStage.Postprocess => "postprocess",
+        PipelineStage.Publish => "publish",
+        _ => "stage" + stage.ToString(CultureInfo.InvariantCulture),
+    };
+
+    // JSON has no NaN: a figure that could not be measured is written as -1.
+    private static double Round(double value, int digits) => double.IsFinite(value) ? Math.Round(value, digits) : -1;
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>One of the issue's targets and whether this run met it.</summary>
+internal sealed record Target(string Name, string Value, string Goal, bool Met);

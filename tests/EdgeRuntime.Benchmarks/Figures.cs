@@ -1,0 +1,134 @@
+using EdgeRuntime.Core.Inspection;
+using EdgeRuntime.Core.Pipeline;
+
+namespace EdgeRuntime.Benchmarks;
+
+/// <summary>Percentiles of a latency sample and each stage's share of the trigger-to-result time.</summary>
+/// <param name="Count">Results in the sample.</param>
+/// <param name="P50Milliseconds">Median trigger-to-result latency.</param>
+/// <param name="P99Milliseconds">99th percentile (nearest rank).</param>
+/// <param name="MaxMilliseconds">Worst.</param>
+/// <param name="StageMedianMilliseconds">Median per <see cref="PipelineStage"/>.</param>
+/// <param name="StageMeanShares">Each stage's share of the summed trigger-to-result time.</param>
+internal sealed record LatencyFigures(int Count, double P50Milliseconds, double P99Milliseconds, double MaxMilliseconds,
+    double[] StageMedianMilliseconds, double[] StageMeanShares)
+{
+    /// <summary>The yardstick: p99 at most this much times the sum of the stages' medians.</summary>
+    public const double TargetFactor = 1.25;
+
+    public double SumOfStageMedians
+    {
+        get
+        {
+            double sum = 0;
+            foreach (double median in StageMedianMilliseconds)
+            {
+                sum += median;
+            }
+
+            return sum;
+        }
+    }
+
+    public double P99ToSumOfStageMedians => SumOfStageMedians > 0 ? P99Milliseconds / SumOfStageMedians : double.NaN;
+
+    public bool MeetsTarget => Count > 0 && P99Milliseconds <= TargetFactor * SumOfStageMedians;
+
+    public static LatencyFigures From(LatencySample sample)
+    {
+        double[] totals = [.. sample.Totals];
+        Array.Sort(totals);
+        var medians = new double[StageLatencies.Count];
+        var shares = new double[StageLatencies.Count];
+        double all = 0;
+        foreach (double total in totals)
+        {
+            all += total;
+        }
+
+        for (int s = 0; s < medians.Length; s++)
+        {
+            double[] stage = [.. sample.Stages[s]];
+            double sum = 0;
+            foreach (double value in stage)
+            {
+                sum += value;
+            }
+
+            Array.Sort(stage);
+            medians[s] = LatencyStatistics.Percentile(stage, 0.5);
+            shares[s] = all > 0 ? sum / all : 0;
+        }
+
+        return new LatencyFigures(totals.Length, LatencyStatistics.Percentile(totals, 0.5), LatencyStatistics.Percentile(totals, 0.99),
+            totals.Length > 0 ? totals[^1] : 0, medians, shares);
+    }
+}
+
+/// <summary>One alternating round of the throughput comparison (all three measured back to back).</summary>
+internal sealed record ThroughputRound(int Round, string Order, Throughput Bare, Throughput Pipeline, Throughput Naive)
+{
+    public double PipelineToBare => Pipeline.FramesPerSecond / Bare.FramesPerSecond;
+
+    public double PipelineToNaive => Pipeline.FramesPerSecond / Naive.FramesPerSecond;
+}
+
+/// <summary>One alternating round of the preprocessing-vs-copy comparison, in milliseconds per frame.</summary>
+internal sealed record PreprocessRound(double PreprocessMilliseconds, double CopyMilliseconds)
+{
+    public double Ratio => PreprocessMilliseconds / CopyMilliseconds;
+}
+
+/// <summary>One alternating round of the tiled comparison.</summary>
+internal sealed record TiledRound(Throughput Pipeline, Throughput BareTiles)
+{
+    public double Ratio => Pipeline.FramesPerSecond / BareTiles.FramesPerSecond;
+}
+
+/// <summary>Medians over rounds.</summary>
+internal static class Rounds
+{
+    public static double Median<T>(IReadOnlyList<T> rounds, Func<T, double> value)
+    {
+        var values = new double[rounds.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = value(rounds[i]);
+        }
+
+        Array.Sort(values);
+        if (values.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        // The mean of the middle two for an even count, so two rounds do not just report the worse one.
+        int middle = values.Length / 2;
+        return values.Length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+    }
+
+    /// <summary>Allocated bytes per frame over all rounds together (a frame-weighted mean).</summary>
+    public static double AllocatedBytesPerFrame(IEnumerable<Throughput> windows)
+    {
+        long bytes = 0;
+        long frames = 0;
+        foreach (Throughput window in windows)
+        {
+            bytes += window.AllocatedBytes;
+            frames += window.Frames;
+        }
+
+        return frames > 0 ? (double)bytes / frames : double.NaN;
+    }
+
+    public static GcCounts Collections(IEnumerable<Throughput> windows)
+    {
+        GcCounts sum = default;
+        foreach (Throughput window in windows)
+        {
+            sum += window.Collections;
+        }
+
+        return sum;
+    }
+}
