@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Derives the pruned FP16 and INT8 packages from the pruned fp32 package with edge-models (the same tools
+# an ML engineer uses on their own model). Run from the repository root after pipeline.sh.
+set -euo pipefail
+SRC=models/packages/defect-unet-pruned-fp32
+CAL=${CALIBRATION:-models/training/.data/val-s2}   # calibration images: a training seed, never the eval seed
+EM="./build.sh tool edge-models"
+
+variant() { # name precision
+  local out=models/packages/defect-unet-pruned-$1
+  rm -rf "$out" && mkdir -p "$out"
+  /usr/bin/python3 - "$SRC/manifest.json" "$out/manifest.json" "$2" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["model"]["precision"] = sys.argv[3]
+m["id"] = "defect-unet-pruned-" + sys.argv[3]
+json.dump(m, open(sys.argv[2], "w"), indent=2)
+PY
+}
+
+variant fp16 fp16
+$EM fp16 "$SRC/model.onnx" models/packages/defect-unet-pruned-fp16/model.onnx
+$EM package models/packages/defect-unet-pruned-fp16 --update-hash --out /tmp/defect-unet-pruned-fp16.edgepkg
+
+variant int8 int8
+$EM quantize "$SRC/model.onnx" models/packages/defect-unet-pruned-int8/model.onnx --calibration "$CAL" \
+  --manifest "$SRC/manifest.json" --max-images 64 ${QUANTIZE_ARGS:-}
+$EM package models/packages/defect-unet-pruned-int8 --update-hash --out /tmp/defect-unet-pruned-int8.edgepkg
