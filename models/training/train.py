@@ -38,6 +38,8 @@ def parse():
     p.add_argument("--val-every", type=int, default=400)
     p.add_argument("--val-count", type=int, default=64)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--hard-negatives", help="npz from mine.py: crops are also centred on these false-positive pixels")
+    p.add_argument("--hard-fraction", type=float, default=0.3)
     return p.parse_args()
 
 
@@ -54,8 +56,9 @@ def dice_loss(logits, target):
 class Sampler:
     """Deterministic crop sampler; defect-centred crops are oversampled."""
 
-    def __init__(self, images, masks, rng, crop, defect_fraction):
+    def __init__(self, images, masks, rng, crop, defect_fraction, hard=None, hard_fraction=0.0):
         self.images, self.masks, self.rng, self.crop, self.fraction = images, masks, rng, crop, defect_fraction
+        self.hard, self.hard_fraction = hard, hard_fraction
         self.defective = np.nonzero(masks.reshape(len(masks), -1).max(1) > 0)[0]
         self.h, self.w = images.shape[1:3]
 
@@ -63,7 +66,12 @@ class Sampler:
         xs, ys = [], []
         c = self.crop
         for _ in range(n):
-            if len(self.defective) and self.rng.random() < self.fraction:
+            roll = self.rng.random()
+            if self.hard is not None and len(self.hard) and roll >= 1 - self.hard_fraction:
+                i, hy, hx = (int(v) for v in self.hard[self.rng.integers(len(self.hard))])
+                y0 = int(np.clip(hy - self.rng.integers(8, c - 8), 0, self.h - c))
+                x0 = int(np.clip(hx - self.rng.integers(8, c - 8), 0, self.w - c))
+            elif len(self.defective) and roll < self.fraction:
                 i = int(self.defective[self.rng.integers(len(self.defective))])
                 yy, xx = np.nonzero(self.masks[i])
                 k = self.rng.integers(len(yy))
@@ -140,7 +148,8 @@ def main():
         torch.set_rng_state(ck["torch_rng"])
         start, elapsed = ck["step"], ck["elapsed"]
         print(f"resumed at step {start}", flush=True)
-    sampler = Sampler(images, masks, rng, a.crop, a.defect_crop_fraction)
+    hard = np.load(a.hard_negatives)["points"] if a.hard_negatives else None
+    sampler = Sampler(images, masks, rng, a.crop, a.defect_crop_fraction, hard, a.hard_fraction)
     model.train()
 
     def save(path, step):

@@ -35,19 +35,21 @@ internal sealed class BenchOptions
 
     public bool ShowHelp { get; private set; }
 
-    /// <summary>Frames each pipeline round lets pass before its window opens (queues filled, buffers made, code jitted).</summary>
-    public int WarmupFrames => Quick ? 3 : 8;
+    /// <summary>Frames the paced round lets pass before its window opens (buffers made, code jitted).</summary>
+    public int PacedWarmupFrames => Quick ? 3 : 8;
 
     /// <summary>Alternating rounds of the preprocessing-vs-copy comparison, and seconds per side in each.</summary>
     public int PreprocessRounds => Quick ? 3 : 15;
 
     public double PreprocessSecondsPerSide => Quick ? 0.05 : 0.25;
 
-    /// <summary>Seconds of the paced-latency window.</summary>
+    /// <summary>Seconds of the paced-latency window, and the least results it covers.</summary>
     public double LatencySeconds => Quick ? 1 : Math.Max(10, SecondsPerSide * 3);
 
-    /// <summary>Alternating rounds of the tiled comparison, and the least frames each side measures per round.</summary>
-    public int TiledRounds => Quick ? 1 : 3;
+    public int PacedMinimumFrames => Quick ? 3 : 12;
+
+    /// <summary>Alternating rounds of the tiled comparison, and the frames each side measures per round.</summary>
+    public int TiledRounds => Quick ? 1 : 2;
 
     public int TiledFramesPerSide => Quick ? 1 : 2;
 

@@ -19,19 +19,21 @@ internal static class BenchRun
 {
     // Frame sides of the generated replay folders: the tiled frame, and small crops for the fast configuration.
     private const int TiledSide = 2048;
+    private const int QuickTiledSide = 1024;
     private const int SmallSide = 112;
+
 
     public static async Task<BenchReport> RunAsync(BenchOptions options, TextWriter progress, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        using var loggers = new StderrLoggerFactory(LogLevel.Warning);
-
-        // Provider skips (no TensorRT or CUDA on a CPU machine) are warnings the report states in one line instead.
-        using var loadLoggers = new StderrLoggerFactory(LogLevel.Error);
+        // Errors only: a round's stop leaves frames in flight whose fail-safe results the pipeline warns about, and a
+        // CPU machine skips TensorRT and CUDA with a warning the report states in one line. Failed frames are errors,
+        // and the rig also refuses a round whose books show any.
+        using var loggers = new StderrLoggerFactory(LogLevel.Error);
         using var assets = new BenchAssets();
         ModelChoice choice = await assets.ChooseModelAsync(options.ModelDirectory, cancellationToken).ConfigureAwait(false);
         progress.WriteLine($"bench: loading {choice.Directory}");
-        using ModelUnderTest model = await ModelUnderTest.LoadAsync(choice, options.IntraOpThreads, assets.NewFolder("state"), loadLoggers, cancellationToken)
+        using ModelUnderTest model = await ModelUnderTest.LoadAsync(choice, options.IntraOpThreads, assets.NewFolder("state"), loggers, cancellationToken)
             .ConfigureAwait(false);
 
         // The MQTT sink and embedded broker are being written in runtime/EdgeRuntime.Messaging; until they exist the
@@ -63,7 +65,7 @@ internal static class BenchRun
         }
 
         await TiledAsync(options, model, assets, loggers, sink, broker, report, progress, cancellationToken).ConfigureAwait(false);
-        await SmallConfigurationAsync(options, assets, loggers, loadLoggers, broker, report, progress, cancellationToken).ConfigureAwait(false);
+        await SmallConfigurationAsync(options, assets, loggers, broker, report, progress, cancellationToken).ConfigureAwait(false);
         report.TotalSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return report;
     }
@@ -78,12 +80,19 @@ internal static class BenchRun
         await FillAsync(bare.Input, rig, model, cancellationToken).ConfigureAwait(false);
         var naiveSink = new NullSink();
         double seconds = options.SecondsPerSide;
+        await using PipelineRun run = rig.Start(maxRateHz: 0);
 
-        // Warm-up of all three, untimed: JIT, ONNX Runtime's arena for this batch, the pool's arrays.
+        // Warm-up of all three, untimed: JIT, ONNX Runtime's arena for this batch, the pool's arrays. The pipeline's burst
+        // fills every in-flight slot, so each job makes its tensors now and the measured bursts only reuse them.
         SequentialLoops.Bare(bare, runsPerFrame, 0, 3);
         await SequentialLoops.NaiveAsync(model, rig.Source, rig.Preprocessor, rig.Postprocessor, naiveSink, 0, 3, cancellationToken).ConfigureAwait(false);
-        await rig.RunAsync(WindowSpec.Counted(options.WarmupFrames, 3), 0, cancellationToken).ConfigureAwait(false);
+        Throughput warm = await run.BurstAsync(rig.MaxInFlight + 2, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
 
+        // A burst as long as the other sides' time; at least a few frames, so its ramp and drain weigh little.
+        int burst = Math.Max(options.Quick ? 2 : 4, (int)Math.Round(seconds * warm.FramesPerSecond));
+        TimeSpan limit = TimeSpan.FromSeconds(120 + (burst / Math.Max(warm.FramesPerSecond, 0.01) * 4));
+        progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bench: {layout.Count} tiles per frame, bare runs {runsPerFrame} x batch {batch}; pipeline bursts of {burst} frames (warm-up {warm.FramesPerSecond:F2} frames/s)"));
         for (int round = 1; round <= options.Rounds; round++)
         {
             Throughput? bareRun = null;
@@ -92,14 +101,13 @@ internal static class BenchRun
             bool forward = round % 2 == 1;
             for (int step = 0; step < 3; step++)
             {
-                int which = forward ? step : 2 - step;
-                switch (which)
+                switch (forward ? step : 2 - step)
                 {
                     case 0:
                         bareRun = SequentialLoops.Bare(bare, runsPerFrame, seconds, 2);
                         break;
                     case 1:
-                        pipelineRun = (await rig.RunAsync(WindowSpec.Timed(options.WarmupFrames, seconds), 0, cancellationToken).ConfigureAwait(false)).Window;
+                        pipelineRun = await run.BurstAsync(burst, limit, cancellationToken).ConfigureAwait(false);
                         break;
                     default:
                         naiveRun = await SequentialLoops.NaiveAsync(model, rig.Source, rig.Preprocessor, rig.Postprocessor, naiveSink, seconds, 2, cancellationToken)
@@ -114,7 +122,6 @@ internal static class BenchRun
                 $"bench: throughput round {round}/{options.Rounds}: bare {result.Bare.FramesPerSecond:F2}, pipeline {result.Pipeline.FramesPerSecond:F2}, naive {result.Naive.FramesPerSecond:F2} frames/s, pipeline/bare {result.PipelineToBare:F3}, {result.Pipeline.AllocatedBytesPerFrame:F0} B/frame"));
         }
 
-        report.Saturated = LatencyFigures.From(LatencySample.Concat(report.ThroughputRounds.Select(r => r.Pipeline.Latencies).ToList()));
         report.NaiveStages = LatencyFigures.From(LatencySample.Concat(report.ThroughputRounds.Select(r => r.Naive.Latencies).ToList()));
     }
 
@@ -181,8 +188,10 @@ internal static class BenchRun
     {
         // Below capacity, as a line runs: queues stay short, so latency is the stages' own time plus jitter.
         report.PacedRateHz = report.PipelineFramesPerSecond * 0.7;
-        (Throughput window, _) = await rig.RunAsync(WindowSpec.Timed(options.WarmupFrames, options.LatencySeconds, 5), report.PacedRateHz, cancellationToken)
-            .ConfigureAwait(false);
+        await using PipelineRun run = rig.Start(report.PacedRateHz);
+        await run.BurstAsync(options.PacedWarmupFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        int frames = Math.Max(options.PacedMinimumFrames, (int)Math.Round(report.PacedRateHz * options.LatencySeconds));
+        Throughput window = await run.BurstAsync(frames, TimeSpan.FromSeconds(120 + (frames / report.PacedRateHz * 4)), cancellationToken).ConfigureAwait(false);
         report.PacedWindow = window;
         report.Paced = LatencyFigures.From(window.Latencies);
         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -192,31 +201,36 @@ internal static class BenchRun
     private static async Task TiledAsync(BenchOptions options, ModelUnderTest model, BenchAssets assets, ILoggerFactory loggers, MeasuringSink sink,
         IReadOnlyList<IResultSink> broker, BenchReport report, TextWriter progress, CancellationToken cancellationToken)
     {
-        progress.WriteLine($"bench: tiled {TiledSide}x{TiledSide}: writing mosaics of the samples");
-        string folder = assets.ReplayFolder("replay-2048", TiledSide, 2);
-        using var rig = new PipelineRig(model, folder, assets.NewFolder("state-2048"), loggers, sink, broker);
+        int side = options.Quick ? QuickTiledSide : TiledSide;
+        progress.WriteLine($"bench: tiled {side}x{side}: writing mosaics of the samples");
+        string folder = assets.ReplayFolder("replay-tiled", side, 2);
+        using var rig = new PipelineRig(model, folder, assets.NewFolder("state-tiled"), loggers, sink, broker);
         (int width, int height) = await rig.PrimeAsync(cancellationToken).ConfigureAwait(false);
         TileLayout layout = rig.Preprocessor.GetLayout(width, height, model.Manifest);
-        report.TiledSide = TiledSide;
+        report.TiledSide = side;
         report.TiledTiles = layout.Count;
 
         // The yardstick: as many bare single-tile runs as the frame has tiles.
         using var tile = new BareRunner(model, 1);
         await FillAsync(tile.Input, rig, model, cancellationToken).ConfigureAwait(false);
+        await using PipelineRun run = rig.Start(maxRateHz: 0);
         SequentialLoops.Bare(tile, 2, 0, 1);
+        Throughput warm = await run.BurstAsync(1, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        int frames = options.TiledFramesPerSide;
+        TimeSpan limit = TimeSpan.FromSeconds(120 + (frames * warm.Seconds * 4));
         for (int round = 1; round <= options.TiledRounds; round++)
         {
             Throughput pipeline;
             Throughput bare;
             if (round % 2 == 1)
             {
-                pipeline = (await rig.RunAsync(WindowSpec.Timed(1, options.SecondsPerSide, options.TiledFramesPerSide), 0, cancellationToken).ConfigureAwait(false)).Window;
-                bare = SequentialLoops.Bare(tile, layout.Count, options.SecondsPerSide, options.TiledFramesPerSide);
+                pipeline = await run.BurstAsync(frames, limit, cancellationToken).ConfigureAwait(false);
+                bare = SequentialLoops.Bare(tile, layout.Count, 0, frames);
             }
             else
             {
-                bare = SequentialLoops.Bare(tile, layout.Count, options.SecondsPerSide, options.TiledFramesPerSide);
-                pipeline = (await rig.RunAsync(WindowSpec.Timed(1, options.SecondsPerSide, options.TiledFramesPerSide), 0, cancellationToken).ConfigureAwait(false)).Window;
+                bare = SequentialLoops.Bare(tile, layout.Count, 0, frames);
+                pipeline = await run.BurstAsync(frames, limit, cancellationToken).ConfigureAwait(false);
             }
 
             var result = new TiledRound(pipeline, bare);
@@ -226,13 +240,13 @@ internal static class BenchRun
         }
     }
 
-    private static async Task SmallConfigurationAsync(BenchOptions options, BenchAssets assets, ILoggerFactory loggers, ILoggerFactory loadLoggers,
+    private static async Task SmallConfigurationAsync(BenchOptions options, BenchAssets assets, ILoggerFactory loggers,
         IReadOnlyList<IResultSink> broker, BenchReport report, TextWriter progress, CancellationToken cancellationToken)
     {
         // Many frames in little time: the tiny test model on small crops, so 10,000 frames take seconds, not an hour.
         string package = await assets.TinyPackageAsync(cancellationToken).ConfigureAwait(false);
         var choice = new ModelChoice(package, "tiny test model", IsFallback: false);
-        using ModelUnderTest tiny = await ModelUnderTest.LoadAsync(choice, options.IntraOpThreads, assets.NewFolder("state-tiny-model"), loadLoggers, cancellationToken)
+        using ModelUnderTest tiny = await ModelUnderTest.LoadAsync(choice, options.IntraOpThreads, assets.NewFolder("state-tiny-model"), loggers, cancellationToken)
             .ConfigureAwait(false);
         string folder = assets.ReplayFolder("replay-small", SmallSide, 12);
         var sink = new MeasuringSink(options.SmallFrames);
@@ -241,7 +255,16 @@ internal static class BenchRun
         TileLayout layout = rig.Preprocessor.GetLayout(width, height, tiny.Manifest);
         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bench: small configuration: {options.SmallFrames} frames of {width}x{height} ({layout.Count} tiles of {tiny.Manifest.Input.Width}x{tiny.Manifest.Input.Height}, tiny test model)"));
-        (Throughput window, _) = await rig.RunAsync(WindowSpec.Counted(options.SmallWarmupFrames, options.SmallFrames), 0, cancellationToken).ConfigureAwait(false);
+
+        // Frames here never queue long, so the service's own deadline stays on and its monitor's timers are measured too.
+        await using PipelineRun run = rig.Start(maxRateHz: 0, serviceDeadline: true);
+        await run.BurstAsync(options.SmallWarmupFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+
+        // Garbage from setting up (decoding, the warm-up's first tensors) is collected now, not counted against the frames.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Throughput window = await run.BurstAsync(options.SmallFrames, TimeSpan.FromMinutes(20), cancellationToken).ConfigureAwait(false);
         report.Small = window;
         report.SmallModel = "tiny-unet.onnx (tests/EdgeRuntime.Inference.Tests/TestData, 3x64x64)";
         report.SmallSide = SmallSide;

@@ -71,6 +71,9 @@ internal sealed record ThroughputRound(int Round, string Order, Throughput Bare,
     public double PipelineToBare => Pipeline.FramesPerSecond / Bare.FramesPerSecond;
 
     public double PipelineToNaive => Pipeline.FramesPerSecond / Naive.FramesPerSecond;
+
+    /// <summary>Bare CPU time per frame over the pipeline's: 1 when the pipeline costs the cores exactly what bare ONNX Runtime does.</summary>
+    public double PipelineToBareCpu => Bare.CpuMillisecondsPerFrame / Pipeline.CpuMillisecondsPerFrame;
 }
 
 /// <summary>One alternating round of the preprocessing-vs-copy comparison, in milliseconds per frame.</summary>

@@ -5,39 +5,28 @@ using EdgeRuntime.Core.Sinks;
 
 namespace EdgeRuntime.Benchmarks;
 
-/// <summary>Which published results a measurement window covers.</summary>
-/// <param name="WarmupFrames">Inspected results let pass before the window opens.</param>
-/// <param name="Frames">Results the window covers; 0 for a window of <paramref name="Seconds"/>.</param>
-/// <param name="Seconds">Length of a timed window.</param>
-/// <param name="MinFrames">Least results a timed window covers, however long that takes.</param>
-internal readonly record struct WindowSpec(int WarmupFrames, int Frames, double Seconds, int MinFrames)
-{
-    public static WindowSpec Counted(int warmupFrames, int frames) => new(warmupFrames, frames, 0, frames);
-
-    public static WindowSpec Timed(int warmupFrames, double seconds, int minFrames = 2) => new(warmupFrames, 0, seconds, minFrames);
-}
-
 /// <summary>
-/// The pipeline's last sink: counts inspected results and, inside a window of them, takes the clock, the process's
-/// allocated bytes and collection counts at the first and last result and keeps every result's latencies in
-/// preallocated arrays, so measuring adds no allocation to what is measured. Called by the publish stage only (the
-/// <see cref="IResultSink"/> contract); <see cref="Arm"/> and the readers run when no pipeline is publishing.
+/// The pipeline's last sink. A window starts at <see cref="Begin"/> (the clock, the process's CPU time, allocated bytes
+/// and collection counts) and ends at the result that completes the armed count, where the same are taken again; each
+/// result's latencies go into preallocated arrays, so measuring adds no allocation to what is measured. Called by the
+/// publish stage only (the <see cref="IResultSink"/> contract); <see cref="Arm"/>, <see cref="Begin"/> and the
+/// readers run while the pipeline is idle.
 /// </summary>
 internal sealed class MeasuringSink : IResultSink
 {
     private readonly double[] _totals;
     private readonly double[][] _stages = new double[StageLatencies.Count][];
-    private WindowSpec _spec;
-    private long _windowTicks;
+    private int _frames;
     private long _inspected;
     private long _failSafe;
     private int _recorded;
-    private bool _open;
     private bool _closed;
     private long _startTimestamp;
     private long _endTimestamp;
     private long _startAllocated;
     private long _endAllocated;
+    private TimeSpan _startCpu;
+    private TimeSpan _endCpu;
     private GcCounts _startCollections;
     private GcCounts _endCollections;
     private TaskCompletionSource _closedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,17 +52,25 @@ internal sealed class MeasuringSink : IResultSink
 
     public long FailSafe => Interlocked.Read(ref _failSafe);
 
-    /// <summary>Starts counting afresh for a new pipeline.</summary>
-    public void Arm(WindowSpec spec)
+    /// <summary>Prepares a window of the next <paramref name="frames"/> inspected results.</summary>
+    public void Arm(int frames)
     {
-        _spec = spec;
-        _windowTicks = (long)(spec.Seconds * Stopwatch.Frequency);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(frames);
+        _frames = frames;
         _inspected = 0;
         _failSafe = 0;
         _recorded = 0;
-        _open = false;
         _closed = false;
         _closedSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Opens the armed window now (call right as the frames are let in).</summary>
+    public void Begin()
+    {
+        _startCollections = GcCounts.Now();
+        _startAllocated = GC.GetTotalAllocatedBytes(precise: true);
+        _startCpu = Environment.CpuUsage.TotalTime;
+        _startTimestamp = Stopwatch.GetTimestamp();
     }
 
     public ValueTask PublishAsync(InspectionResult result, Frame? frame, CancellationToken cancellationToken)
@@ -84,22 +81,9 @@ internal sealed class MeasuringSink : IResultSink
             return ValueTask.CompletedTask;
         }
 
-        long count = Interlocked.Increment(ref _inspected);
+        Interlocked.Increment(ref _inspected);
         if (_closed)
         {
-            return ValueTask.CompletedTask;
-        }
-
-        if (!_open)
-        {
-            if (count >= _spec.WarmupFrames)
-            {
-                _open = true;
-                _startCollections = GcCounts.Now();
-                _startAllocated = GC.GetTotalAllocatedBytes(precise: true);
-                _startTimestamp = Stopwatch.GetTimestamp();
-            }
-
             return ValueTask.CompletedTask;
         }
 
@@ -113,13 +97,10 @@ internal sealed class MeasuringSink : IResultSink
         }
 
         _recorded++;
-        long now = Stopwatch.GetTimestamp();
-        bool done = _spec.Frames > 0
-            ? _recorded >= _spec.Frames
-            : _recorded >= _spec.MinFrames && now - _startTimestamp >= _windowTicks;
-        if (done)
+        if (_recorded >= _frames)
         {
-            _endTimestamp = now;
+            _endTimestamp = Stopwatch.GetTimestamp();
+            _endCpu = Environment.CpuUsage.TotalTime;
             _endAllocated = GC.GetTotalAllocatedBytes(precise: true);
             _endCollections = GcCounts.Now();
             Volatile.Write(ref _closed, true);
@@ -144,8 +125,8 @@ internal sealed class MeasuringSink : IResultSink
             stages[s] = _stages[s].AsSpan(0, kept).ToArray();
         }
 
-        return new Throughput(_recorded, Stopwatch.GetElapsedTime(_startTimestamp, _endTimestamp).TotalSeconds, _endAllocated - _startAllocated,
-            _endCollections - _startCollections, new LatencySample(_totals.AsSpan(0, kept).ToArray(), stages));
+        return new Throughput(_recorded, Stopwatch.GetElapsedTime(_startTimestamp, _endTimestamp).TotalSeconds, (_endCpu - _startCpu).TotalSeconds,
+            _endAllocated - _startAllocated, _endCollections - _startCollections, new LatencySample(_totals.AsSpan(0, kept).ToArray(), stages));
     }
 }
 
@@ -205,10 +186,16 @@ internal sealed record LatencySample(double[] Totals, double[][] Stages)
     }
 }
 
-/// <summary>Frames completed in a measured stretch, with the managed allocations and collections that happened in it.</summary>
-internal sealed record Throughput(int Frames, double Seconds, long AllocatedBytes, GcCounts Collections, LatencySample Latencies)
+/// <summary>
+/// Frames completed in a measured stretch, with the process's CPU time (all threads: the runtime's stages and ONNX
+/// Runtime's pool alike) and the managed allocations and collections that happened in it.
+/// </summary>
+internal sealed record Throughput(int Frames, double Seconds, double CpuSeconds, long AllocatedBytes, GcCounts Collections, LatencySample Latencies)
 {
     public double FramesPerSecond => Seconds > 0 ? Frames / Seconds : 0;
+
+    /// <summary>CPU milliseconds the process spent per frame: the cost that remains when other work competes for the cores.</summary>
+    public double CpuMillisecondsPerFrame => Frames > 0 ? CpuSeconds * 1000 / Frames : 0;
 
     public double AllocatedBytesPerFrame => Frames > 0 ? (double)AllocatedBytes / Frames : 0;
 }

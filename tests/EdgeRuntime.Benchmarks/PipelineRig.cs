@@ -13,9 +13,9 @@ namespace EdgeRuntime.Benchmarks;
 
 /// <summary>
 /// The service's pipeline as <c>EdgeHost</c> composes it (replay source, free-run trigger, manifest preprocessor, the
-/// runtime's model provider, segmentation postprocessor, sinks), over one replay folder and one loaded model. An
-/// <see cref="InspectionPipeline"/> runs once, so each round builds a fresh one around the shared, already-warm parts
-/// (model, decoded-image cache, layouts). Rounds run one at a time. Owns the frame pool; not the model.
+/// runtime's model provider, segmentation postprocessor, sinks), over one replay folder and one loaded model. Each
+/// <see cref="Start"/> makes a running <see cref="InspectionPipeline"/> around the shared, already-warm parts (model,
+/// decoded-image cache, layouts). One run at a time. Owns the frame pool; not the model.
 /// </summary>
 internal sealed class PipelineRig : IDisposable
 {
@@ -23,6 +23,7 @@ internal sealed class PipelineRig : IDisposable
     private readonly string _stateDirectory;
     private readonly ILoggerFactory _loggers;
     private readonly IResultSink[] _sinks;
+    private readonly int _maxInFlight;
     private readonly FramePool _pool = new();
 
     /// <param name="model">The loaded model.</param>
@@ -31,9 +32,12 @@ internal sealed class PipelineRig : IDisposable
     /// <param name="loggers">Loggers for the pipeline's parts.</param>
     /// <param name="sink">The measuring sink, published to last.</param>
     /// <param name="otherSinks">Sinks the service would publish to before it (the MQTT sink when it exists).</param>
-    public PipelineRig(ModelUnderTest model, string replayFolder, string stateDirectory, ILoggerFactory loggers, MeasuringSink sink, IReadOnlyList<IResultSink> otherSinks)
+    /// <param name="maxInFlight">Frames in flight at most; null for the service's default.</param>
+    public PipelineRig(ModelUnderTest model, string replayFolder, string stateDirectory, ILoggerFactory loggers, MeasuringSink sink,
+        IReadOnlyList<IResultSink> otherSinks, int? maxInFlight = null)
     {
         _model = model;
+        _maxInFlight = maxInFlight ?? new PipelineOptions().MaxInFlight;
         _stateDirectory = stateDirectory;
         _loggers = loggers;
         Sink = sink;
@@ -52,12 +56,18 @@ internal sealed class PipelineRig : IDisposable
     public SegmentationPostprocessor Postprocessor { get; }
 
     /// <summary>
-    /// The pipeline options of every round: the service's defaults, except the state folder and a deadline long enough
-    /// that no frame turns into a fail-safe result. Free-run fills all <see cref="PipelineOptions.MaxInFlight"/> slots,
-    /// so a frame waits for the ones ahead of it; on this CPU that can pass the 2 s default deadline, and a missed
-    /// deadline would drop the frame from the figures instead of measuring it.
+    /// The pipeline options of a run: the service's defaults, except the state folder, the rig's in-flight limit and,
+    /// unless <paramref name="serviceDeadline"/>, a deadline long enough that no frame turns into a fail-safe result.
+    /// Free-run fills every in-flight slot, so a frame waits for the ones ahead of it; on this CPU that passes the 2 s
+    /// default deadline, and a missed deadline would drop the frame from the figures instead of measuring it.
     /// </summary>
-    public PipelineOptions PipelineOptions => new() { StateDirectory = _stateDirectory, DeadlineMs = 600_000 };
+    private PipelineOptions PipelineOptionsFor(bool serviceDeadline) =>
+        serviceDeadline
+            ? new() { StateDirectory = _stateDirectory, MaxInFlight = _maxInFlight }
+            : new() { StateDirectory = _stateDirectory, MaxInFlight = _maxInFlight, DeadlineMs = 600_000 };
+
+    /// <summary>Frames in flight at most.</summary>
+    public int MaxInFlight => _maxInFlight;
 
     /// <summary>Decodes every replay image once, so the rounds replay from the cache as the service does after its first pass.</summary>
     public async Task<(int Width, int Height)> PrimeAsync(CancellationToken cancellationToken)
@@ -81,55 +91,19 @@ internal sealed class PipelineRig : IDisposable
     /// <summary>A trigger signal stamped now, for calling the source outside the pipeline.</summary>
     public static TriggerSignal Trigger() => new(TimeProvider.System.GetUtcNow(), TimeProvider.System.GetTimestamp(), "bench");
 
-    /// <summary>
-    /// Runs a fresh pipeline until the sink's window has closed, then stops it and lets it drain.
-    /// </summary>
-    /// <param name="window">Which results are measured.</param>
+    /// <summary>Starts a pipeline that waits for bursts of triggers; the caller disposes it, which stops it.</summary>
     /// <param name="maxRateHz">Free-run rate cap (0: as fast as the pipeline goes).</param>
-    /// <param name="cancellationToken">Stops the round.</param>
-    /// <exception cref="BenchmarkException">The pipeline faulted, or did not fill the window within its time limit.</exception>
-    public async Task<(Throughput Window, LedgerSnapshot Books)> RunAsync(WindowSpec window, double maxRateHz, CancellationToken cancellationToken)
+    /// <param name="serviceDeadline">Keep the service's deadline (for runs whose frames never queue long).</param>
+    public PipelineRun Start(double maxRateHz, bool serviceDeadline = false)
     {
-        Sink.Arm(window);
-        PipelineOptions options = PipelineOptions;
+        PipelineOptions options = PipelineOptionsFor(serviceDeadline);
+        var trigger = new BurstTrigger(new FreeRunTrigger(
+            Options.Create(new TriggerOptions { Kind = TriggerKind.FreeRun, MaxRateHz = maxRateHz }), TimeProvider.System));
         var ledger = new PipelineLedger();
-        var trigger = new FreeRunTrigger(Options.Create(new TriggerOptions { Kind = TriggerKind.FreeRun, MaxRateHz = maxRateHz }), TimeProvider.System);
-        using var pipeline = new InspectionPipeline(trigger, Source, _model.Provider, Preprocessor, Postprocessor, _sinks, Options.Create(options),
-            new PersistentSequence(options.StateDirectory, options.SequenceReserveBlock), ledger, new LatencyStatistics(TimeProvider.System),
-            TimeProvider.System, _loggers.CreateLogger<InspectionPipeline>());
-
-        // Leftovers of the previous round (its buffers) are collected now rather than inside this round's window.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-
-        using var stop = new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task run = pipeline.RunAsync(stop.Token);
-        TimeSpan limit = TimeSpan.FromSeconds(120 + (window.Seconds * 4));
-        Task timeout = Task.Delay(limit, linked.Token);
-        await Task.WhenAny(Sink.Closed, run, timeout).ConfigureAwait(false);
-        await linked.CancelAsync().ConfigureAwait(false);
-        await stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await run.ConfigureAwait(false);
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new BenchmarkException("the pipeline stopped on a fault: " + ex.Message, ex);
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        LedgerSnapshot books = ledger.Snapshot();
-        if (!Sink.IsClosed)
-        {
-            throw new BenchmarkException(
-                $"the pipeline published {Sink.Inspected} inspected and {Sink.FailSafe} fail-safe results in {limit.TotalSeconds:F0} s without filling the window " +
-                $"({books.Triggers} triggers, {books.Dropped} dropped, {books.DeadlineMissed} deadline-missed)");
-        }
-
-        return (Sink.Result(), books);
+        var pipeline = new InspectionPipeline(trigger, Source, _model.Provider, Preprocessor, Postprocessor, _sinks,
+            Options.Create(options), new PersistentSequence(options.StateDirectory, options.SequenceReserveBlock), ledger,
+            new LatencyStatistics(TimeProvider.System), TimeProvider.System, _loggers.CreateLogger<InspectionPipeline>());
+        return new PipelineRun(pipeline, trigger, ledger, Sink);
     }
 
     public void Dispose() => _pool.Dispose();

@@ -20,6 +20,7 @@ internal static class SequentialLoops
     {
         GcCounts collections = GcCounts.Now();
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        TimeSpan cpu = Environment.CpuUsage.TotalTime;
         long start = Stopwatch.GetTimestamp();
         long until = start + (long)(seconds * Stopwatch.Frequency);
         int frames = 0;
@@ -36,7 +37,8 @@ internal static class SequentialLoops
         }
         while (now < until || frames < minFrames);
 
-        return new Throughput(frames, Stopwatch.GetElapsedTime(start, now).TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated,
+        double cpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
+        return new Throughput(frames, Stopwatch.GetElapsedTime(start, now).TotalSeconds, cpuSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated,
             GcCounts.Now() - collections, LatencySample.Empty);
     }
 
@@ -61,6 +63,7 @@ internal static class SequentialLoops
 
         GcCounts collections = GcCounts.Now();
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        TimeSpan cpu = Environment.CpuUsage.TotalTime;
         long start = Stopwatch.GetTimestamp();
         long until = start + (long)(seconds * Stopwatch.Frequency);
         int frames = 0;
@@ -102,6 +105,7 @@ internal static class SequentialLoops
         while (now < until || frames < minFrames);
 
         double elapsed = Stopwatch.GetElapsedTime(start, now).TotalSeconds;
+        double cpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
         long bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         var arrays = new double[stages.Length][];
         for (int s = 0; s < stages.Length; s++)
@@ -109,7 +113,7 @@ internal static class SequentialLoops
             arrays[s] = [.. stages[s]];
         }
 
-        return new Throughput(frames, elapsed, bytes, GcCounts.Now() - collections, new LatencySample([.. totals], arrays));
+        return new Throughput(frames, elapsed, cpuSeconds, bytes, GcCounts.Now() - collections, new LatencySample([.. totals], arrays));
     }
 
     private static double Milliseconds(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;

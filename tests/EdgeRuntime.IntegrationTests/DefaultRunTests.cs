@@ -40,10 +40,11 @@ public sealed class DefaultRunTests : IDisposable
         EdgeConfiguration configuration = EdgeConfiguration.Build(empty, overrides);
         using IHost host = EdgeHost.Build(configuration, TextWriter.Null, out OptionsRegistry registry, services => services.AddSingleton<IResultSink>(sink));
         Assert.Empty(registry.Check(host.Services, configuration.Root));
+        PipelineLedger ledger = host.Services.GetRequiredService<PipelineLedger>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await host.RunAsync(timeout.Token);
         Assert.False(timeout.IsCancellationRequested, "the replay did not end by itself");
-        return (sink.Results, host.Services.GetRequiredService<PipelineLedger>().Snapshot());
+        return (sink.Results, ledger.Snapshot());
     }
 
     [Fact]

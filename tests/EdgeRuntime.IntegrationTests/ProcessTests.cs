@@ -93,6 +93,9 @@ public sealed class ProcessTests : IDisposable
             ["EDGERUNTIME_Pipeline__StateDirectory"] = _state,
             ["EDGERUNTIME_Archive__Directory"] = Path.Combine(_state, "archive"),
             ["EDGERUNTIME_Console__SummaryIntervalSeconds"] = "1",
+            // A shared test machine can be slow; this test is about the drain, not the deadline.
+            ["EDGERUNTIME_Pipeline__DeadlineMs"] = "120000",
+            ["EDGERUNTIME_Reject__DelayMs"] = "120000",
         });
         var lines = new List<string>();
         var firstResults = new TaskCompletionSource();

@@ -27,6 +27,8 @@ public static class EmbeddedDefaults
             ["Source:Replay:Loop"] = "true",
             ["Source:Replay:RateHz"] = "0",
             ["Trigger:Kind"] = "FreeRun",
+            // Free-run keeps every stage busy with three frames; more would only queue and add latency.
+            ["Pipeline:MaxInFlight"] = "3",
             ["Pipeline:StateDirectory"] = state,
             ["Archive:Directory"] = Path.Combine(state, "archive"),
         };

@@ -1,4 +1,6 @@
 using System.Collections;
+using System.ComponentModel;
+using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,23 +10,50 @@ namespace EdgeRuntime.Host.Configuration;
 
 /// <summary>
 /// Every options section the service binds, so that start-up and <c>check-config</c> can report all
-/// configuration problems at once: values the binder cannot convert, keys no option knows (typos), and
-/// each section's validator findings, each naming the key, the value and what is allowed.
+/// configuration problems at once: keys no option knows (typos), values that do not convert to the key's
+/// type, and each section's validator findings, each naming the key, the value and what is allowed.
+/// The configuration binder stops at the first value it cannot convert; the check therefore sets such
+/// values aside and validates the rest, so one typo never hides another problem.
 /// </summary>
 public sealed class OptionsRegistry
 {
+    // Sections read by the hosting framework itself rather than by an options class.
+    private static readonly HashSet<string> s_frameworkSections = new(StringComparer.OrdinalIgnoreCase) { "Logging" };
+
     private readonly List<Registration> _registrations = [];
 
-    private sealed record Registration(string Section, Type OptionsType, Func<IServiceProvider, object> Resolve);
+    private sealed record Registration(string Section, Type OptionsType, Func<IServiceProvider, IConfiguration, IEnumerable<string>> Validate);
 
     /// <summary>Binds <typeparamref name="TOptions"/> to <paramref name="section"/> with <typeparamref name="TValidator"/>.</summary>
     public OptionsRegistry Add<TOptions, TValidator>(IServiceCollection services, IConfiguration configuration, string section)
-        where TOptions : class
+        where TOptions : class, new()
         where TValidator : class, IValidateOptions<TOptions>
     {
         services.AddOptions<TOptions>().Bind(configuration.GetSection(section));
         services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
-        _registrations.Add(new Registration(section, typeof(TOptions), sp => sp.GetRequiredService<IOptions<TOptions>>().Value));
+        _registrations.Add(new Registration(section, typeof(TOptions), (provider, sanitized) =>
+        {
+            var options = new TOptions();
+            sanitized.GetSection(section).Bind(options);
+            var failures = new List<string>();
+            foreach (IValidateOptions<TOptions> validator in provider.GetServices<IValidateOptions<TOptions>>())
+            {
+                try
+                {
+                    ValidateOptionsResult result = validator.Validate(Options.DefaultName, options);
+                    if (result.Failed)
+                    {
+                        failures.AddRange(result.Failures);
+                    }
+                }
+                catch (InvalidOperationException ex) when (IsConversionFailure(ex))
+                {
+                    // The validator consulted another section whose bad value is reported on its own.
+                }
+            }
+
+            return failures;
+        }));
         return this;
     }
 
@@ -35,86 +64,97 @@ public sealed class OptionsRegistry
     public IReadOnlyList<string> Check(IServiceProvider services, IConfiguration configuration)
     {
         var problems = new List<string>();
+        var unusable = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (Registration registration in _registrations)
         {
-            IConfigurationSection section = configuration.GetSection(registration.Section);
-            UnknownKeys(section, registration.OptionsType, problems);
-            try
-            {
-                _ = registration.Resolve(services);
-            }
-            catch (OptionsValidationException ex)
-            {
-                problems.AddRange(ex.Failures);
-            }
-            catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
-            {
-                problems.Add(DescribeConversionFailure(ex, configuration));
-            }
+            Walk(configuration.GetSection(registration.Section), registration.OptionsType, problems, unusable);
+        }
+
+        IConfiguration sanitized = new ConfigurationBuilder()
+            .AddInMemoryCollection(configuration.AsEnumerable().Where(pair => pair.Value is not null && !unusable.Contains(pair.Key)))
+            .Build();
+        foreach (Registration registration in _registrations)
+        {
+            problems.AddRange(registration.Validate(services, sanitized));
         }
 
         HashSet<string> known = new(_registrations.Select(r => r.Section), StringComparer.OrdinalIgnoreCase);
         foreach (IConfigurationSection top in configuration.GetChildren())
         {
-            if (!known.Contains(top.Key) && !IgnoredTopLevel.Contains(top.Key))
+            if (!known.Contains(top.Key) && !s_frameworkSections.Contains(top.Key))
             {
                 problems.Add($"{top.Key}: unknown section (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})");
             }
         }
 
-        // A section other validators depend on (Pipeline) fails to bind once per dependant: say it once.
         return problems.Distinct(StringComparer.Ordinal).ToArray();
     }
 
-    // Sections read by the hosting framework itself rather than by an options class.
-    private static readonly HashSet<string> IgnoredTopLevel = new(StringComparer.OrdinalIgnoreCase) { "Logging" };
+    private static bool IsConversionFailure(InvalidOperationException ex) =>
+        ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal);
 
-    private static string DescribeConversionFailure(InvalidOperationException ex, IConfiguration configuration)
-    {
-        // "Failed to convert configuration value 'abc' at 'Pipeline:DeadlineMs' to type 'System.Int32'."
-        string message = ex.Message;
-        int at = message.IndexOf(" at '", StringComparison.Ordinal);
-        int to = message.IndexOf("' to type '", StringComparison.Ordinal);
-        if (at < 0 || to < at)
-        {
-            return message;
-        }
-
-        string key = message[(at + 5)..to];
-        string type = message[(to + 11)..].TrimEnd('.', '\'');
-        string allowed = type switch
-        {
-            "System.Int32" or "System.Int64" => "must be a whole number",
-            "System.Double" or "System.Single" => "must be a number",
-            "System.Boolean" => "must be true or false",
-            _ when FindType(type) is { IsEnum: true } enumType => "must be one of " + string.Join(", ", Enum.GetNames(enumType)),
-            _ => "must be a " + type,
-        };
-        return $"{key} = \"{configuration[key]}\": {allowed}";
-    }
-
-    private static Type? FindType(string fullName) =>
-        AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(fullName)).FirstOrDefault(t => t is not null);
-
-    private static void UnknownKeys(IConfigurationSection section, Type optionsType, List<string> problems)
+    /// <summary>Reports unknown keys and values that do not convert, recursing into nested option objects.</summary>
+    private static void Walk(IConfigurationSection section, Type optionsType, List<string> problems, HashSet<string> unusable)
     {
         foreach (IConfigurationSection child in section.GetChildren())
         {
             PropertyInfo? property = optionsType.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (property is null)
             {
-                string known = string.Join(", ", optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite || !IsScalar(p.PropertyType)).Select(p => p.Name));
+                string known = string.Join(", ", optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name));
                 problems.Add($"{child.Path}: unknown key (known: {known})");
                 continue;
             }
 
             Type type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            if (!IsScalar(type) && !typeof(IEnumerable).IsAssignableFrom(type))
+            if (IsScalar(type))
             {
-                UnknownKeys(child, type, problems);
+                if (child.Value is { } value && !Converts(value, type))
+                {
+                    unusable.Add(child.Path);
+                    problems.Add($"{child.Path} = \"{value}\": {Expected(type)}");
+                }
+            }
+            else if (!typeof(IEnumerable).IsAssignableFrom(type))
+            {
+                Walk(child, type, problems, unusable);
             }
         }
     }
+
+    private static bool Converts(string value, Type type)
+    {
+        if (type == typeof(string))
+        {
+            return true;
+        }
+
+        if (type.IsEnum)
+        {
+            // The binder accepts names (any case) and numbers; the section's validator judges numbers.
+            return Enum.TryParse(type, value, ignoreCase: true, out _);
+        }
+
+        try
+        {
+            _ = TypeDescriptor.GetConverter(type).ConvertFromInvariantString(value);
+            return true;
+        }
+        catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException or OverflowException)
+        {
+            return false;
+        }
+    }
+
+    private static string Expected(Type type) => type switch
+    {
+        _ when type == typeof(int) || type == typeof(long) => "must be a whole number",
+        _ when type == typeof(double) || type == typeof(float) || type == typeof(decimal) => "must be a number",
+        _ when type == typeof(bool) => "must be true or false",
+        _ when type == typeof(TimeSpan) => "must be a time span (hh:mm:ss)",
+        { IsEnum: true } => "must be one of " + string.Join(", ", Enum.GetNames(type)),
+        _ => "must be a " + type.Name.ToLower(CultureInfo.InvariantCulture),
+    };
 
     private static bool IsScalar(Type type) =>
         type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan);

@@ -14,7 +14,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Adapter;
-using MQTTnet.Exceptions;
 using MQTTnet.Protocol;
 
 namespace EdgeRuntime.Messaging.Connection;
@@ -99,7 +98,8 @@ public sealed partial class MqttConnectionService : BackgroundService
                         failure = await RunSessionAsync(client, reader, protocol, stoppingToken).ConfigureAwait(false);
                     }
                 }
-                catch (MqttConnectingFailedException ex) when (protocol == MqttProtocol.V5 && ex.Result?.ResultCode == MqttClientConnectResultCode.UnsupportedProtocolVersion)
+                // MQTTnet 5 reports the CONNACK code only in the message of this exception.
+                catch (MqttConnectingFailedException ex) when (protocol == MqttProtocol.V5 && ex.Message.Contains(nameof(MqttClientConnectResultCode.UnsupportedProtocolVersion), StringComparison.Ordinal))
                 {
                     Log.FallingBackTo311(_logger);
                     protocol = MqttProtocol.V311;
@@ -498,7 +498,7 @@ public sealed partial class MqttConnectionService : BackgroundService
     private static bool IsConnectionFault(Exception ex) => ex switch
     {
         OperationCanceledException => true,
-        MqttCommunicationException or IOException or SocketException or AuthenticationException or TimeoutException
+        MQTTnet.Exceptions.MqttCommunicationException or IOException or SocketException or AuthenticationException or TimeoutException
             or CryptographicException or UnauthorizedAccessException or ObjectDisposedException => true,
         InvalidOperationException when ex.Message.Contains("connect", StringComparison.OrdinalIgnoreCase) => true,
         _ => false,

@@ -1,4 +1,5 @@
 using EdgeModels.Onnx;
+using EdgeModels.Onnx.Conversion;
 using EdgeModels.Onnx.Graph;
 using EdgeModels.Onnx.Protos;
 using EdgeModels.Onnx.Quantization;
@@ -221,6 +222,16 @@ public sealed class QdqQuantizerTests
 
         Assert.Contains("opset 11", error.Message, StringComparison.Ordinal);
         Assert.Contains("13", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Float16ModelHasNothingToQuantizeAndSaysWhy()
+    {
+        ModelProto half = Float16Converter.Convert(OnnxTestGraph.TinyUNet(), new Float16ConversionOptions()).Model;
+
+        OnnxModelException error = Assert.Throws<OnnxModelException>(() => QdqQuantizer.Plan(half, new QuantizationOptions()));
+
+        Assert.Contains("not a float32 activation", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -110,6 +110,17 @@ internal static class QuantizeCommand
             return PackageConsole.UsageError;
         }
 
+        try
+        {
+            request.Quantization.Validate();
+            request.CalibrationOptions.Validate();
+        }
+        catch (OnnxModelException ex)
+        {
+            await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return PackageConsole.UsageError;
+        }
+
         if (!request.Calibration.Exists)
         {
             await error.WriteLineAsync($"--calibration: {request.Calibration.FullName} does not exist.").ConfigureAwait(false);

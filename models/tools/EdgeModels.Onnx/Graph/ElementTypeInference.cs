@@ -102,7 +102,7 @@ internal static class ElementTypeInference
             case "ConstantOfShape":
                 return Attributes.Find(node, "value")?.T?.DataType ?? ElementTypes.Float;
             case "QuantizeLinear":
-                return InputType(2) ?? (Attributes.GetInt(node, "output_dtype", 0) is > 0 and var dtype ? (int)dtype : ElementTypes.UInt8);
+                return InputType(2) ?? (Attributes.GetInt(node, "output_dtype", 0) is > 0 and long dtype ? (int)dtype : ElementTypes.UInt8);
             case "DequantizeLinear":
                 return InputType(1);
             case "Where":

@@ -106,6 +106,14 @@ public static class QdqQuantizer
             }
         }
 
+        if (weighted.Count == 0)
+        {
+            throw new OnnxModelException(
+                $"no node can be quantized ({string.Join(", ", options.OpTypes)} with float32 weights): " +
+                (skipped.Count == 0 ? "the model has none."
+                    : string.Join("; ", skipped.Take(3)) + (skipped.Count > 3 ? $"; and {skipped.Count - 3} more" : ".")));
+        }
+
         int folded = 0;
         if (options.Activations == ActivationQuantization.UInt8Asymmetric)
         {

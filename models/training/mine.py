@@ -1,0 +1,46 @@
+"""Hard-negative mining: runs a checkpoint over training images and records pixels it calls a defect where the
+mask says good (e.g. PCB vias taken for pits), so fine-tuning can centre crops on them.
+Example: /usr/bin/python3 models/training/mine.py --ckpt runs/fp32/final.pt --data .data/train-s1 --count 1200 --out runs/hard-negatives.npz
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data  # noqa: E402
+from unet import load_checkpoint  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ckpt", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--count", type=int, default=1200)
+    p.add_argument("--threshold", type=float, default=0.3)
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    torch.set_num_threads(2)
+    model, _ = load_checkpoint(a.ckpt)
+    model.eval()
+    images, masks, _ = data.load(a.data, a.count)
+    points = []
+    with torch.no_grad():
+        for s in range(0, len(images), 16):
+            prob = model(data.normalize(images[s:s + 16])).softmax(1)
+            wrong = ((1 - prob[:, 0]) >= a.threshold).numpy() & (masks[s:s + 16] == 0)
+            for j in range(len(wrong)):
+                ys, xs = np.nonzero(wrong[j])
+                if len(ys):
+                    # A few points per image are enough to centre crops on each false-positive region.
+                    pick = np.linspace(0, len(ys) - 1, min(len(ys), 8)).astype(int)
+                    points += [(s + j, ys[k], xs[k]) for k in pick]
+    arr = np.array(points, dtype=np.int32).reshape(-1, 3)
+    np.savez(a.out, points=arr)
+    print(f"{len(arr)} hard-negative points in {len(np.unique(arr[:, 0]))} of {len(images)} images")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Text;
+using EdgeRuntime.Core.Inspection;
+using EdgeRuntime.Messaging.Options;
+using EdgeRuntime.Messaging.Outbox;
+using Microsoft.Extensions.Logging.Abstractions;
+using EdgeRuntime.Messaging.Tests.Support;
+using Xunit.Abstractions;
+
+namespace EdgeRuntime.Messaging.Tests;
+
+public sealed class OutboxTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("outbox-test-").FullName;
+
+    private DurableOutbox Open(OutboxOptions? options = null) =>
+        DurableOutbox.Open(_directory, options ?? new OutboxOptions(), TimeProvider.System, NullLogger.Instance);
+
+    private static byte[] Payload(long i) => Encoding.UTF8.GetBytes($"{{\"seq\":{i}}}");
+
+    private static List<OutboxRecord> Drain(OutboxReader reader)
+    {
+        var records = new List<OutboxRecord>();
+        while (reader.TryRead(out OutboxRecord? record, out _))
+        {
+            records.Add(record);
+        }
+
+        return records;
+    }
+
+    [Fact]
+    public void RecordsSurviveReopeningInOrderWithTopicKeyAndPayload()
+    {
+        using (DurableOutbox outbox = Open())
+        {
+            for (long i = 1; i <= 100; i++)
+            {
+                Assert.Equal(i, outbox.Append(OutboxRecordKind.Result, 1000 + i, "edge/d/result", Payload(i)));
+            }
+        }
+
+        using DurableOutbox reopened = Open();
+        using OutboxReader reader = reopened.CreateReader();
+        List<OutboxRecord> records = Drain(reader);
+        Assert.Equal(100, records.Count);
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(i + 1, records[i].Sequence);
+            Assert.Equal(1001 + i, records[i].Key);
+            Assert.Equal("edge/d/result", records[i].Topic);
+            Assert.Equal(Payload(i + 1), records[i].Payload);
+        }
+
+        Assert.Equal(101, reopened.Append(OutboxRecordKind.Event, -1, "edge/d/event", "{}"u8));
+    }
+
+    [Fact]
+    public void AcknowledgedRecordsAreNotSentAgainAfterReopening()
+    {
+        using (DurableOutbox outbox = Open())
+        {
+            for (long i = 1; i <= 10; i++)
+            {
+                outbox.Append(OutboxRecordKind.Result, i, "t", Payload(i));
+            }
+
+            outbox.Acknowledge(6);
+        }
+
+        using DurableOutbox reopened = Open();
+        using OutboxReader reader = reopened.CreateReader();
+        Assert.Equal([7L, 8, 9, 10], Drain(reader).Select(r => r.Sequence));
+        Assert.Equal(4, reopened.Status.Pending);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    [InlineData(20)]
+    public void TornTailIsCutOffOnOpenCountedAndAppendsContinueAfterIt(int bytesCut)
+    {
+        using (DurableOutbox outbox = Open())
+        {
+            for (long i = 1; i <= 5; i++)
+            {
+                outbox.Append(OutboxRecordKind.Result, i, "edge/d/result", Payload(i));
+            }
+        }
+
+        string segment = Directory.GetFiles(_directory, "*.seg").Single();
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(file.Length - bytesCut);
+        }
+
+        using DurableOutbox reopened = Open();
+        Assert.Equal(1, reopened.Status.CorruptOnOpen);
+        Assert.Equal(5, reopened.Append(OutboxRecordKind.Result, 99, "edge/d/result", Payload(99)));
+        using OutboxReader reader = reopened.CreateReader();
+        List<OutboxRecord> records = Drain(reader);
+        Assert.Equal([1L, 2, 3, 4, 5], records.Select(r => r.Sequence));
+        Assert.Equal(99, records[^1].Key);
+    }
+
+    [Fact]
+    public void RecordWithBadChecksumIsNeverPublishedAndEverythingBeforeItIs()
+    {
+        using (DurableOutbox outbox = Open())
+        {
+            for (long i = 1; i <= 5; i++)
+            {
+                outbox.Append(OutboxRecordKind.Result, i, "edge/d/result", Payload(i));
+            }
+        }
+
+        string segment = Directory.GetFiles(_directory, "*.seg").Single();
+        byte[] bytes = File.ReadAllBytes(segment);
+        bytes[^3] ^= 0x40; // inside the last record's payload
+        File.WriteAllBytes(segment, bytes);
+
+        using DurableOutbox reopened = Open();
+        var alarms = new List<OutboxAlarm>();
+        using OutboxReader reader = reopened.CreateReader();
+        Assert.Equal([1L, 2, 3, 4], Drain(reader).Select(r => r.Sequence));
+        Assert.Equal(1, reopened.Status.CorruptOnOpen);
+    }
+
+    [Fact]
+    public void GarbageAppendedAfterTheLastRecordIsCutOff()
+    {
+        using (DurableOutbox outbox = Open())
+        {
+            outbox.Append(OutboxRecordKind.Result, 1, "t", Payload(1));
+        }
+
+        string segment = Directory.GetFiles(_directory, "*.seg").Single();
+        using (var file = new FileStream(segment, FileMode.Append))
+        {
+            file.Write([0xFF, 0xFF, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        }
+
+        using DurableOutbox reopened = Open();
+        using OutboxReader reader = reopened.CreateReader();
+        Assert.Single(Drain(reader));
+        Assert.Equal(1, reopened.Status.CorruptOnOpen);
+    }
+
+    [Fact]
+    public void SizeLimitDropsTheOldestUnsentSegmentCountsItAndRaisesAnAlarm()
+    {
+        var options = new OutboxOptions { MaxMegabytes = 4, SegmentMegabytes = 1 };
+        using DurableOutbox outbox = Open(options);
+        var alarms = new List<OutboxAlarm>();
+        outbox.Alarm += alarms.Add;
+        byte[] payload = new byte[10_000];
+        for (int i = 0; i < 600; i++)
+        {
+            Assert.True(outbox.Append(OutboxRecordKind.Result, i, "edge/d/result", payload) > 0);
+        }
+
+        OutboxStatus status = outbox.Status;
+        Assert.True(status.DroppedUnsent > 0, "nothing was dropped");
+        Assert.True(status.Bytes <= 4L * 1024 * 1024, $"outbox holds {status.Bytes} bytes");
+        Assert.Equal(600 - status.DroppedUnsent, status.Pending);
+        Assert.Contains(alarms, a => a.Code == "outbox-dropped");
+        Assert.Equal(status.DroppedUnsent, alarms.Where(a => a.Code == "outbox-dropped").Sum(a => a.Count));
+
+        // The reader resumes at the oldest record still on disk, in order, with no gaps after it.
+        using OutboxReader reader = outbox.CreateReader();
+        List<OutboxRecord> records = Drain(reader);
+        Assert.Equal(status.Pending, records.Count);
+        Assert.Equal(Enumerable.Range((int)records[0].Sequence, records.Count).Select(i => (long)i), records.Select(r => r.Sequence));
+    }
+
+    [Fact]
+    public void ReplayRangeFindsResultsStillOnDiskByPipelineSequence()
+    {
+        using DurableOutbox outbox = Open();
+        for (long i = 1; i <= 50; i++)
+        {
+            outbox.Append(OutboxRecordKind.Result, 500 + i, "edge/d/result", Payload(i));
+            outbox.Append(OutboxRecordKind.Event, -1, "edge/d/event", "{}"u8);
+        }
+
+        outbox.Acknowledge(100);
+        IReadOnlyList<OutboxRecord> found = outbox.ReadResultRange(510, 519, 1000);
+        Assert.Equal(Enumerable.Range(510, 10).Select(i => (long)i), found.Select(r => r.Key));
+        Assert.Empty(outbox.ReadResultRange(10, 20, 1000));
+    }
+
+    [Fact]
+    public async Task ReaderWakesUpOnAppendWithoutPolling()
+    {
+        using DurableOutbox outbox = Open();
+        using OutboxReader reader = outbox.CreateReader();
+        ValueTask<OutboxRecord> pending = reader.ReadAsync(CancellationToken.None);
+        Assert.False(pending.IsCompleted);
+        outbox.Append(OutboxRecordKind.Result, 7, "t", Payload(7));
+        OutboxRecord record = await pending.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(7, record.Key);
+    }
+
+    [Theory]
+    [InlineData(FsyncPolicy.Interval)]
+    [InlineData(FsyncPolicy.Always)]
+    public async Task SinkSustainsAtLeastTwoThousandResultsPerSecond(FsyncPolicy policy)
+    {
+        using DurableOutbox outbox = Open(new OutboxOptions { FsyncPolicy = policy });
+        using var sink = new MqttResultSink(outbox, new MqttTopics("edge", "line1"));
+        var result = new InspectionResult();
+        int count = policy == FsyncPolicy.Always ? 2_000 : 20_000;
+        var clock = Stopwatch.StartNew();
+        for (int i = 1; i <= count; i++)
+        {
+            TestResults.Fill(result, i);
+            await sink.PublishAsync(result, null, CancellationToken.None);
+        }
+
+        double rate = count / clock.Elapsed.TotalSeconds;
+        output.WriteLine($"fsync {policy}: {count} results in {clock.Elapsed.TotalMilliseconds:F0} ms = {rate:F0} results/s, {outbox.Status.Bytes / count} bytes/record");
+        Assert.Equal(count, outbox.Status.Pending);
+        if (policy == FsyncPolicy.Interval)
+        {
+            Assert.True(rate >= 2_000, $"only {rate:F0} results/s");
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}

@@ -1,0 +1,113 @@
+using EdgeRuntime.Core.Inspection;
+using EdgeRuntime.Core.Pipeline;
+using EdgeRuntime.Core.Triggers;
+using EdgeRuntime.Messaging.Commands;
+using EdgeRuntime.Messaging.Connection;
+using EdgeRuntime.Messaging.Health;
+using EdgeRuntime.Messaging.Options;
+using EdgeRuntime.Messaging.Outbox;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeRuntime.Messaging.Tests.Support;
+
+/// <summary>The messaging side of the runtime, wired as the host wires it, against a real broker.</summary>
+public sealed class RuntimeUnderTest : IAsyncDisposable
+{
+    private RuntimeUnderTest(MqttOptions options, string outboxDirectory, SoftwareTrigger trigger, IConfiguration? configuration)
+    {
+        Options = options;
+        Topics = MqttTopics.From(options);
+        Trigger = trigger;
+        Outbox = DurableOutbox.Open(outboxDirectory, options.Outbox, TimeProvider.System, NullLogger.Instance);
+        Events = new MqttEventPublisher(Outbox, Topics, TimeProvider.System);
+        Sink = new MqttResultSink(Outbox, Topics);
+        State = new MqttConnectionState();
+        var models = new DelegateModelStatusSource(() => new ModelStatusReport("ready", "test model serving", TestResults.Model, "CPU", null));
+        var health = new HealthReporter(new PipelineLedger(), new LatencyStatistics(TimeProvider.System), null, models, Outbox, State, TimeProvider.System);
+        var commands = new CommandProcessor(options.MaxCommandBytes, trigger, models, configuration, Outbox, TimeProvider.System);
+        Service = new MqttConnectionService(Microsoft.Extensions.Options.Options.Create(options), Topics, Outbox, commands, health, State,
+            TimeProvider.System, NullLogger<MqttConnectionService>.Instance);
+    }
+
+    public MqttOptions Options { get; }
+
+    public MqttTopics Topics { get; }
+
+    public SoftwareTrigger Trigger { get; }
+
+    public DurableOutbox Outbox { get; }
+
+    public MqttEventPublisher Events { get; }
+
+    public MqttResultSink Sink { get; }
+
+    public MqttConnectionState State { get; }
+
+    public MqttConnectionService Service { get; }
+
+    public static MqttOptions OptionsFor(int port, string device = "line1") => new()
+    {
+        Host = "127.0.0.1",
+        Port = port,
+        ClientId = "edge-test-" + Guid.NewGuid().ToString("N")[..8],
+        DeviceId = device,
+        KeepAliveSeconds = 4,
+        ConnectTimeoutSeconds = 3,
+        PublishTimeoutSeconds = 3,
+        HealthIntervalSeconds = 1,
+        Reconnect = new ReconnectOptions { InitialDelayMs = 50, MaxDelayMs = 400, Jitter = 0.2 },
+    };
+
+    public static async Task<RuntimeUnderTest> StartAsync(MqttOptions options, string outboxDirectory, IConfiguration? configuration = null)
+    {
+        var runtime = new RuntimeUnderTest(options, outboxDirectory, new SoftwareTrigger(TimeProvider.System), configuration);
+        await runtime.Service.StartAsync(CancellationToken.None);
+        return runtime;
+    }
+
+    public async Task PublishResultsAsync(long from, long to)
+    {
+        var result = new InspectionResult();
+        for (long seq = from; seq <= to; seq++)
+        {
+            TestResults.Fill(result, seq);
+            await Sink.PublishAsync(result, null, CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await Service.StopAsync(stop.Token);
+        Service.Dispose();
+        Sink.Dispose();
+        Outbox.Dispose();
+    }
+}
+
+public static class TestResults
+{
+    public static ModelIdentity Model { get; } = new("defect-unet", "1.2.0", "int8", "CPU", "abc123");
+
+    public static void Fill(InspectionResult result, long seq)
+    {
+        result.Reset();
+        result.Sequence = seq;
+        result.FrameId = "frame-" + seq;
+        result.Trigger = new TriggerSignal(new DateTimeOffset(2026, 11, 22, 10, 0, 0, TimeSpan.Zero).AddMilliseconds(seq), seq, "timer");
+        result.Verdict = seq % 3 == 0 ? Verdict.Fail : Verdict.Pass;
+        result.Status = ResultStatus.Inspected;
+        result.ImageWidth = 512;
+        result.ImageHeight = 512;
+        result.Model = Model;
+        result.ClassNames = ["good", "scratch", "blob"];
+        if (result.Verdict == Verdict.Fail)
+        {
+            result.AddDefect(new Defect(1, new PixelRect(10, 20, 30, 40), 900, 25.5f, 40.25f, 0.97f, 0.81f));
+        }
+
+        result.Latencies[PipelineStage.Inference] = 12.5;
+        result.Latencies.TotalMilliseconds = 20.25;
+    }
+}
