@@ -64,6 +64,7 @@ def main():
         "evaluationData": "edge-models generate --seed 9001 --count 300 --width 256 --height 256 (held out, never trained on)",
         "thresholdTuning": f"tuned on edge-models generate --seed 2 (validation, training seeds) with {tuned['images']} images: "
                            f"recall {tuned['recall']:.4f}, false rejects {tuned['falseRejectRate']:.4f}",
+        "recipe": "models/training/pipeline.sh (exact commands, in order)",
         "training": stages,
     }
     if a.prune_command:

@@ -16,20 +16,26 @@ mkdir -p models/samples/masks
 cp /tmp/samples-7001/images/*.png /tmp/samples-7001/labels.jsonl models/samples/
 cp /tmp/samples-7001/masks/*.png models/samples/masks/
 
-$PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/fp32 --seed 1 --steps ${FP32_STEPS:-1800}
-$PY $T/prune.py --in $R/fp32/final.pt --out $R/pruned-init.pt --ratio 0.75
-$PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/pruned --init $R/pruned-init.pt --seed 1 \
-    --steps ${PRUNED_STEPS:-500} --lr 1e-3 --warmup 20
+# 1. fp32 UNet [16,32,64,128] from scratch (the recorded run was resumed once at step 200 after a restart).
+$PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/fp32 --seed 1 --steps 1800
+# 2. Hard-negative mining (PCB vias taken for pits) and a short fine-tune that centres 30% of crops on them.
+$PY $T/mine.py --ckpt $R/fp32/final.pt --data $D/train-s1 --count 1200 --out $R/hard-negatives-fp32.npz
+$PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/fp32-hn --init $R/fp32/final.pt \
+    --hard-negatives $R/hard-negatives-fp32.npz --seed 2 --steps 500 --lr 1e-3 --warmup 20
+# 3. Structured L1 channel pruning to 0.75 width [12,24,48,96], then fine-tuning.
+$PY $T/prune.py --in $R/fp32-hn/final.pt --out $R/pruned-init.pt --ratio 0.75
+$PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/pruned-hn --init $R/pruned-init.pt \
+    --hard-negatives $R/hard-negatives-fp32.npz --seed 3 --steps ${PRUNED_STEPS:-300} --lr 1e-3 --warmup 20
 
-for m in fp32 pruned; do
+for m in fp32-hn pruned-hn; do
   $PY $T/evaluate.py --ckpt $R/$m/final.pt --data $D/val-s2 --tune --out $R/$m/tuned.json
   $PY $T/evaluate.py --ckpt $R/$m/final.pt --data $D/eval-s9001 --rules $R/$m/tuned.json --out $R/$m/eval.json
   $PY $T/export.py --ckpt $R/$m/final.pt --out $R/$m/model.onnx
 done
-$PY $T/package.py --onnx $R/fp32/model.onnx --eval $R/fp32/eval.json --tuned $R/fp32/tuned.json \
-    --train-run $R/fp32 --out models/packages/defect-unet-fp32 --id defect-unet \
+$PY $T/package.py --onnx $R/fp32-hn/model.onnx --eval $R/fp32-hn/eval.json --tuned $R/fp32-hn/tuned.json \
+    --train-run $R/fp32 $R/fp32-hn --out models/packages/defect-unet-fp32 --id defect-unet \
     --data-description "edge-models generate --seed 1 --count 4000 --width 256 --height 256"
-$PY $T/package.py --onnx $R/pruned/model.onnx --eval $R/pruned/eval.json --tuned $R/pruned/tuned.json \
-    --train-run $R/fp32 $R/pruned --out models/packages/defect-unet-pruned-fp32 --id defect-unet-pruned \
-    --prune-command "$PY $T/prune.py --in $R/fp32/final.pt --out $R/pruned-init.pt --ratio 0.75" \
+$PY $T/package.py --onnx $R/pruned-hn/model.onnx --eval $R/pruned-hn/eval.json --tuned $R/pruned-hn/tuned.json \
+    --train-run $R/fp32 $R/fp32-hn $R/pruned-hn --out models/packages/defect-unet-pruned-fp32 --id defect-unet-pruned \
+    --prune-command "$PY $T/prune.py --in $R/fp32-hn/final.pt --out $R/pruned-init.pt --ratio 0.75" \
     --data-description "edge-models generate --seed 1 --count 4000 --width 256 --height 256"

@@ -32,6 +32,12 @@ internal static class Program
 
         try
         {
+            if (options.ProfileAllocations)
+            {
+                await AllocationProfile.RunAsync(options, Console.Out, interrupted.Token).ConfigureAwait(false);
+                return 0;
+            }
+
             BenchReport report = await BenchRun.RunAsync(options, Console.Error, interrupted.Token).ConfigureAwait(false);
             report.Print(Console.Out);
             if (options.JsonPath is { } json)

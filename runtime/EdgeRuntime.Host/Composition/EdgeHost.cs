@@ -13,6 +13,13 @@ using EdgeRuntime.Host.Configuration;
 using EdgeRuntime.Inference;
 using EdgeRuntime.Inference.Models;
 using EdgeRuntime.Inference.Providers;
+using EdgeRuntime.Messaging;
+using EdgeRuntime.Messaging.Broker;
+using EdgeRuntime.Messaging.Commands;
+using EdgeRuntime.Messaging.Connection;
+using EdgeRuntime.Messaging.Health;
+using EdgeRuntime.Messaging.Options;
+using EdgeRuntime.Messaging.Outbox;
 using EdgeRuntime.Vision.Postprocessing;
 using EdgeRuntime.Vision.Preprocessing;
 using Microsoft.Extensions.Configuration;
@@ -55,7 +62,7 @@ internal static class EdgeHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         registry = AddOptions(builder.Services, configuration.Root);
-        AddServices(builder.Services, console);
+        AddServices(builder.Services, console, configuration.Root);
         builder.Services.AddSingleton(configuration);
         configureServices?.Invoke(builder.Services);
         return builder.Build();
@@ -73,12 +80,13 @@ internal static class EdgeHost
             .Add<InspectionOptions, InspectionOptionsValidator>(services, configuration, InspectionOptions.SectionName)
             .Add<RejectOptions, RejectOptionsValidator>(services, configuration, RejectOptions.SectionName)
             .Add<ArchiveOptions, ArchiveOptionsValidator>(services, configuration, ArchiveOptions.SectionName)
-            .Add<ConsoleReportOptions, ConsoleReportOptionsValidator>(services, configuration, ConsoleReportOptions.SectionName);
+            .Add<ConsoleReportOptions, ConsoleReportOptionsValidator>(services, configuration, ConsoleReportOptions.SectionName)
+            .Add<MqttOptions, MqttOptionsValidator>(services, configuration, MqttOptions.SectionName);
         services.AddSingleton(registry);
         return registry;
     }
 
-    private static void AddServices(IServiceCollection services, TextWriter console)
+    private static void AddServices(IServiceCollection services, TextWriter console, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(_ => new FramePool());
@@ -116,10 +124,66 @@ internal static class EdgeHost
 
         services.AddSingleton<InspectionPipeline>();
 
+        AddMqtt(services, configuration);
+
         // Hosted services stop in reverse order: the pipeline drains first, then the final summary prints.
         services.AddHostedService(sp => new ConsoleSummaryService(
             sp.GetRequiredService<IOptions<ConsoleReportOptions>>(), sp.GetRequiredService<PipelineLedger>(),
             sp.GetRequiredService<LatencyStatistics>(), sp.GetRequiredService<TimeProvider>(), console));
         services.AddHostedService<PipelineService>();
+    }
+
+    // ---- MQTT (EdgeRuntime.Messaging) -------------------------------------------------------------------------
+    // Results and events go through the durable outbox; the connection service publishes them, answers commands and
+    // publishes health. Its hosted services are added before the pipeline's so they stop after it has drained.
+    private static void AddMqtt(IServiceCollection services, IConfiguration configuration)
+    {
+        if (!(configuration.GetSection(MqttOptions.SectionName).GetValue<bool?>(nameof(MqttOptions.Enabled)) ?? true))
+        {
+            return;
+        }
+
+        services.AddSingleton(sp => MqttTopics.From(sp.GetRequiredService<IOptions<MqttOptions>>().Value));
+        services.AddSingleton(sp =>
+        {
+            MqttOptions mqtt = sp.GetRequiredService<IOptions<MqttOptions>>().Value;
+            string state = sp.GetRequiredService<IOptions<PipelineOptions>>().Value.StateDirectory;
+            return DurableOutbox.Open(Path.Combine(state, mqtt.Outbox.Directory), mqtt.Outbox, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DurableOutbox>());
+        });
+        services.AddSingleton(sp => new MqttEventPublisher(sp.GetRequiredService<DurableOutbox>(), sp.GetRequiredService<MqttTopics>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<MqttResultSink>();
+        services.AddSingleton<IResultSink>(sp => sp.GetRequiredService<MqttResultSink>());
+        services.AddSingleton<MqttConnectionState>();
+        services.AddSingleton<IModelStatusSource>(sp =>
+        {
+            OnnxModelProvider models = sp.GetRequiredService<OnnxModelProvider>();
+            return new DelegateModelStatusSource(() =>
+            {
+                ModelProviderState state = models.State;
+                string phase = state.Phase switch
+                {
+                    ModelPhase.NotLoaded => "not-loaded",
+                    ModelPhase.Loading => "loading",
+                    ModelPhase.Warming => "warming",
+                    ModelPhase.Ready => "ready",
+                    _ => "failed",
+                };
+                return new ModelStatusReport(phase, state.Message, state.Active, state.Providers?.ToString(), state.LastFailure);
+            });
+        });
+        services.AddSingleton<IPipelineProbe>(sp => new InspectionPipelineProbe(sp.GetRequiredService<InspectionPipeline>()));
+        services.AddSingleton(sp => new HealthReporter(sp.GetRequiredService<PipelineLedger>(), sp.GetRequiredService<LatencyStatistics>(),
+            sp.GetRequiredService<IPipelineProbe>(), sp.GetRequiredService<IModelStatusSource>(), sp.GetRequiredService<DurableOutbox>(),
+            sp.GetRequiredService<MqttConnectionState>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new CommandProcessor(sp.GetRequiredService<IOptions<MqttOptions>>().Value.MaxCommandBytes,
+            sp.GetRequiredService<SoftwareTrigger>(), sp.GetRequiredService<IModelStatusSource>(), sp.GetRequiredService<IConfiguration>(),
+            sp.GetRequiredService<DurableOutbox>(), sp.GetRequiredService<TimeProvider>()));
+        if (configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>() is not { UsesEmbeddedBroker: false })
+        {
+            services.AddHostedService<EmbeddedBroker>();
+        }
+
+        services.AddHostedService<MqttConnectionService>();
     }
 }

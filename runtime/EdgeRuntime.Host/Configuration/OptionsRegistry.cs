@@ -50,6 +50,10 @@ public sealed class OptionsRegistry
                 {
                     // The validator consulted another section whose bad value is reported on its own.
                 }
+                catch (OptionsValidationException)
+                {
+                    // The validator consulted another section whose problems are reported on their own.
+                }
             }
 
             return failures;
