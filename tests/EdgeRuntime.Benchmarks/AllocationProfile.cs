@@ -22,25 +22,25 @@ internal static class AllocationProfile
             assets.NewFolder("state-tiny-model"), loggers, cancellationToken).ConfigureAwait(false))
         {
             string folder = assets.ReplayFolder("replay-small", 112, 12);
-            await ProfileAsync("small configuration (tiny model, 112x112 frames)", tiny, folder, options.SmallFrames, options, assets, loggers, broker, sampler, output,
-                cancellationToken).ConfigureAwait(false);
+            await ProfileAsync("small configuration (tiny model, 112x112 frames)", tiny, folder, options.SmallFrames, serviceDeadline: true, assets, loggers, broker,
+                sampler, output, cancellationToken).ConfigureAwait(false);
         }
 
         ModelChoice choice = await assets.ChooseModelAsync(options.ModelDirectory, cancellationToken).ConfigureAwait(false);
         using ModelUnderTest model = await ModelUnderTest.LoadAsync(choice, options.IntraOpThreads, assets.NewFolder("state"), loggers, cancellationToken)
             .ConfigureAwait(false);
         int frames = options.Quick ? 10 : 40;
-        await ProfileAsync($"{model.Session.Identity.Id} on the samples", model, assets.Samples, frames, options, assets, loggers, broker, sampler, output,
-            cancellationToken).ConfigureAwait(false);
+        await ProfileAsync($"{model.Session.Identity.Id} on the samples", model, assets.Samples, frames, serviceDeadline: false, assets, loggers, broker,
+            sampler, output, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task ProfileAsync(string title, ModelUnderTest model, string replayFolder, int frames, BenchOptions options, BenchAssets assets,
+    private static async Task ProfileAsync(string title, ModelUnderTest model, string replayFolder, int frames, bool serviceDeadline, BenchAssets assets,
         ILoggerFactory loggers, IReadOnlyList<IResultSink> broker, AllocationSampler sampler, TextWriter output, CancellationToken cancellationToken)
     {
         var sink = new MeasuringSink(frames);
         using var rig = new PipelineRig(model, replayFolder, assets.NewFolder("state-" + Guid.NewGuid().ToString("N")), loggers, sink, broker);
         await rig.PrimeAsync(cancellationToken).ConfigureAwait(false);
-        await using PipelineRun run = rig.Start(maxRateHz: 0, serviceDeadline: true);
+        await using PipelineRun run = rig.Start(maxRateHz: 0, serviceDeadline);
         await run.BurstAsync(rig.MaxInFlight + 2, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         sampler.Start();
         Throughput window = await run.BurstAsync(frames, TimeSpan.FromMinutes(20), cancellationToken).ConfigureAwait(false);
@@ -48,6 +48,8 @@ internal static class AllocationProfile
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{title}: {window.Frames} frames, {window.AllocatedBytesPerFrame:F0} B/frame (the listener's own allocations included)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  thread pool: {ThreadPool.ThreadCount} threads; gen0/1/2 collections in the window {window.Collections.Gen0}/{window.Collections.Gen1}/{window.Collections.Gen2}"));
         output.WriteLine("  samples  ~bytes/frame  type");
         foreach ((string type, int samples, long bytes) in types.Take(25))
         {

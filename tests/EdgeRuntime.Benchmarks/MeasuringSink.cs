@@ -52,7 +52,7 @@ internal sealed class MeasuringSink : IResultSink
 
     public long FailSafe => Interlocked.Read(ref _failSafe);
 
-    /// <summary>Prepares a window of the next <paramref name="frames"/> inspected results.</summary>
+    /// <summary>Prepares a window of the next <paramref name="frames"/> results.</summary>
     public void Arm(int frames)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(frames);
@@ -75,13 +75,17 @@ internal sealed class MeasuringSink : IResultSink
 
     public ValueTask PublishAsync(InspectionResult result, Frame? frame, CancellationToken cancellationToken)
     {
-        if (result.Status != ResultStatus.Inspected)
+        // Fail-safe results close a window too (a burst of N triggers yields N results either way); the run refuses a
+        // window that holds any, so they never pass as measurements.
+        if (result.Status == ResultStatus.Inspected)
+        {
+            Interlocked.Increment(ref _inspected);
+        }
+        else
         {
             Interlocked.Increment(ref _failSafe);
-            return ValueTask.CompletedTask;
         }
 
-        Interlocked.Increment(ref _inspected);
         if (_closed)
         {
             return ValueTask.CompletedTask;

@@ -55,6 +55,13 @@ internal sealed class PipelineRun : IAsyncDisposable
             throw new BenchmarkException($"{failed} frames failed in the pipeline (processing, capture or no model); the figures would not describe the pipeline");
         }
 
+        if (_sink.FailSafe > 0)
+        {
+            throw new BenchmarkException(
+                $"{_sink.FailSafe} of {frames} frames got the fail-safe verdict ({after.DeadlineMissed - before.DeadlineMissed} deadline-missed, " +
+                $"{after.Dropped - before.Dropped} dropped) instead of an inspection; the figures would not describe the pipeline");
+        }
+
         if (!_sink.IsClosed)
         {
             throw new BenchmarkException(

@@ -37,8 +37,7 @@ public sealed partial class InspectionPipeline : IDisposable
     private readonly Channel<PublishItem> _publishQueue;
     private readonly InspectionResult _failSafeResult = new();
     private readonly long _deadlineTicks;
-    private IInferenceSession? _namesSession;
-    private string[] _classNames = [];
+    private readonly ClassNameCache _classNames = new();
     private int _started;
     private CancellationTokenSource? _triggerStop;
 
@@ -406,7 +405,7 @@ public sealed partial class InspectionPipeline : IDisposable
             {
                 InspectionResult result = job.Result;
                 result.Model = session.Identity;
-                result.ClassNames = ClassNamesOf(session);
+                result.ClassNames = _classNames.Get(session);
                 _postprocessor.Postprocess(buffers.OutputData[..(job.Layout!.Count * buffers.Output.ElementCount)], job.Layout, session.Manifest, result);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -546,18 +545,6 @@ public sealed partial class InspectionPipeline : IDisposable
         {
             _jobs.Return(job);
         }
-    }
-
-    private string[] ClassNamesOf(IInferenceSession session)
-    {
-        // Only the postprocess loop calls this; the names change only with the model.
-        if (!ReferenceEquals(session, _namesSession))
-        {
-            _classNames = session.Manifest.Classes.Select(c => c.Name).ToArray();
-            _namesSession = session;
-        }
-
-        return _classNames;
     }
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using EdgeRuntime.Core.Options;
 using Microsoft.Extensions.Options;
+using EdgeRuntime.Vision.Imaging;
 
 namespace EdgeRuntime.Hardware.Sources;
 

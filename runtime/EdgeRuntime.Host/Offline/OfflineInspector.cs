@@ -4,7 +4,6 @@ using System.Text.Json;
 using EdgeRuntime.Core.Frames;
 using EdgeRuntime.Core.Inspection;
 using EdgeRuntime.Core.Processing;
-using EdgeRuntime.Core.Tiling;
 using EdgeRuntime.Host.Commands;
 using EdgeRuntime.Inference.Models;
 using EdgeRuntime.Vision.Imaging;
@@ -21,8 +20,6 @@ internal sealed record OfflineInspectionRequest(string? ConfigPath, string? Mode
 /// </summary>
 internal static class OfflineInspector
 {
-    private static readonly string[] s_imageExtensions = [".png", ".jpg", ".jpeg", ".bmp"];
-
     public static async Task<int> RunAsync(IServiceProvider services, OfflineInspectionRequest request, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         List<string> images = ExpandInputs(request.Inputs, errors, out bool missing);
@@ -39,8 +36,8 @@ internal static class OfflineInspector
             Directory.CreateDirectory(directory);
         }
 
-        IFramePreprocessor preprocessor = services.GetRequiredService<IFramePreprocessor>();
-        ISegmentationPostprocessor postprocessor = services.GetRequiredService<ISegmentationPostprocessor>();
+        var inspector = new FrameInspector(services.GetRequiredService<IFramePreprocessor>(), services.GetRequiredService<ISegmentationPostprocessor>());
+        var classNames = new ClassNameCache();
         FramePool frames = services.GetRequiredService<FramePool>();
         var result = new InspectionResult();
         InferenceBuffers? buffers = null;
@@ -68,19 +65,13 @@ internal static class OfflineInspector
                 using (ModelLease lease = models.Acquire())
                 {
                     IInferenceSession session = lease.Session;
-                    long start = Stopwatch.GetTimestamp();
-                    TileLayout layout = preprocessor.GetLayout(frame.Width, frame.Height, session.Manifest);
-                    InferenceBuffers tensors = session.Reuse(ref buffers, layout.Count);
-                    preprocessor.Preprocess(frame, layout, session.Manifest, tensors.InputData);
-                    session.Run(tensors, layout.Count);
                     byte[] classMap = ArrayPool<byte>.Shared.Rent(frame.Width * frame.Height);
                     try
                     {
-                        result.Reset();
-                        result.Model = session.Identity;
-                        result.ClassNames = session.Manifest.Classes.Select(c => c.Name).ToArray();
                         Span<byte> map = classMap.AsSpan(0, frame.Width * frame.Height);
-                        postprocessor.Postprocess(tensors.OutputData[..(layout.Count * tensors.Output.ElementCount)], layout, session.Manifest, result, map);
+                        long start = Stopwatch.GetTimestamp();
+                        inspector.Inspect(session, frame, ref buffers, result, map);
+                        result.ClassNames = classNames.Get(session);
                         double latency = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                         WriteLine(stdout, path, result, latency);
                         string stem = Path.GetFileNameWithoutExtension(path);
@@ -149,9 +140,7 @@ internal static class OfflineInspector
         {
             if (Directory.Exists(input))
             {
-                images.AddRange(Directory.EnumerateFiles(input)
-                    .Where(f => s_imageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                    .Order(StringComparer.Ordinal));
+                images.AddRange(ImageFolder.List(input));
             }
             else if (File.Exists(input))
             {

@@ -15,8 +15,6 @@ namespace EdgeModels.Cli.Calibration;
 /// <remarks>Enumerate on one thread at a time; the yielded buffer is reused for the next sample.</remarks>
 internal sealed class CalibrationImageSource : ICalibrationSampleSource
 {
-    private static readonly HashSet<string> s_extensions = new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp" };
-
     private readonly IReadOnlyList<string> _images;
     private readonly ModelManifest _manifest;
     private readonly int _itemElements;
@@ -104,8 +102,5 @@ internal sealed class CalibrationImageSource : ICalibrationSampleSource
         return layout.Count;
     }
 
-    private static List<string> List(string directory) =>
-        [.. Directory.EnumerateFiles(directory)
-            .Where(file => s_extensions.Contains(Path.GetExtension(file)))
-            .Order(StringComparer.Ordinal)];
+    private static List<string> List(string directory) => [.. ImageFolder.List(directory)];
 }

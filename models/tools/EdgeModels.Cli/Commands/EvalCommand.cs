@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using EdgeModels.Cli.Evaluation;
 using EdgeRuntime.Core.Frames;
+using EdgeRuntime.Core.Processing;
 using EdgeRuntime.Inference;
 using EdgeRuntime.Inference.Models;
 using EdgeRuntime.Vision.Postprocessing;
@@ -96,7 +97,7 @@ internal static class EvalCommand
             .ConfigureAwait(false);
         using var frames = new FramePool(4);
         var postprocessor = new SegmentationPostprocessor(Options.Create(new InspectionOptions()), NullLogger<SegmentationPostprocessor>.Instance);
-        var evaluator = new SegmentationEvaluator(models, new ManifestPreprocessor(), postprocessor, frames, TimeProvider.System);
+        var evaluator = new SegmentationEvaluator(models, new FrameInspector(new ManifestPreprocessor(), postprocessor), frames, TimeProvider.System);
         var progress = new ProgressLine(error);
         EvaluationReport report;
         try

@@ -1,3 +1,5 @@
+using EdgeRuntime.Vision.Imaging;
+
 namespace EdgeModels.Cli.Evaluation;
 
 /// <summary>An image and its truth mask (one class index per pixel).</summary>
@@ -6,8 +8,6 @@ internal sealed record LabelledImage(string Image, string Mask);
 /// <summary>Pairs the images of a folder with their masks, as <c>edge-models generate</c> writes them (images/, masks/).</summary>
 internal static class EvaluationSet
 {
-    private static readonly HashSet<string> s_imageExtensions = new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp" };
-
     /// <summary>
     /// The images of <paramref name="imagesDirectory"/> (PNG, JPEG, BMP; not recursive) in ordinal name order, the
     /// first <paramref name="limit"/> when given, each with the mask of the same file name in
@@ -33,9 +33,7 @@ internal static class EvaluationSet
             return [];
         }
 
-        List<string> images = [.. Directory.EnumerateFiles(imagesDirectory)
-            .Where(file => s_imageExtensions.Contains(Path.GetExtension(file)))
-            .Order(StringComparer.Ordinal)];
+        List<string> images = [.. ImageFolder.List(imagesDirectory)];
         if (images.Count == 0)
         {
             problems.Add($"--images {imagesDirectory} holds no PNG, JPEG or BMP images");

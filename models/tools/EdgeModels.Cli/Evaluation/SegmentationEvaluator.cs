@@ -1,7 +1,6 @@
 using EdgeRuntime.Core.Frames;
 using EdgeRuntime.Core.Inspection;
 using EdgeRuntime.Core.Processing;
-using EdgeRuntime.Core.Tiling;
 using EdgeRuntime.ModelPackages.Manifest;
 using EdgeRuntime.Vision.Imaging;
 
@@ -9,15 +8,14 @@ namespace EdgeModels.Cli.Evaluation;
 
 /// <summary>
 /// Runs a labelled image set through the runtime's own pieces, in the order the host's offline <c>inspect</c> uses
-/// them: <see cref="ImageFiles"/> decodes, the preprocessor tiles, the leased session runs on buffers kept with
-/// <see cref="InferenceBuffersReuse.Reuse"/>, the postprocessor decides defects, verdict and class map; then scores
+/// them: <see cref="ImageFiles"/> decodes, <see cref="FrameInspector"/> tiles, runs the leased session and
+/// decides defects, verdict and class map, as the host's <c>inspect</c> does; then scores
 /// the class map and verdict against the truth mask.
 /// </summary>
 /// <remarks>Single-threaded; the caller owns every injected object. Latency is timed with the injected clock.</remarks>
 internal sealed class SegmentationEvaluator(
     IModelProvider models,
-    IFramePreprocessor preprocessor,
-    ISegmentationPostprocessor postprocessor,
+    FrameInspector inspector,
     FramePool frames,
     TimeProvider time)
 {
@@ -69,12 +67,7 @@ internal sealed class SegmentationEvaluator(
 
                 Span<byte> predicted = classMap.AsSpan(0, pixels);
                 long started = time.GetTimestamp();
-                TileLayout layout = preprocessor.GetLayout(image.Width, image.Height, manifest);
-                InferenceBuffers tensors = session.Reuse(ref buffers, layout.Count);
-                preprocessor.Preprocess(image, layout, manifest, tensors.InputData);
-                session.Run(tensors, layout.Count);
-                result.Reset();
-                postprocessor.Postprocess(tensors.OutputData[..(layout.Count * tensors.Output.ElementCount)], layout, manifest, result, predicted);
+                inspector.Inspect(session, image, ref buffers, result, predicted);
                 double latencyMs = time.GetElapsedTime(started).TotalMilliseconds;
 
                 InstanceCounts instances = matcher.Match(truth, predicted, image.Width, image.Height, manifest.ClassCount, result.Defects);

@@ -1,7 +1,10 @@
-namespace EdgeRuntime.Hardware.Sources;
+namespace EdgeRuntime.Vision.Imaging;
 
-/// <summary>The image files of a replay folder: the one place that decides which files count and in what order.</summary>
-internal static class ImageFolder
+/// <summary>
+/// The image files of a folder (replay, inspection, evaluation, calibration): the one place that decides which
+/// files count as images and in what order they come.
+/// </summary>
+public static class ImageFolder
 {
     public const string Describe = "PNG, JPEG or BMP images (*.png, *.jpg, *.jpeg, *.bmp)";
 
@@ -51,7 +54,8 @@ internal static class ImageFolder
         return "the folder holds no images; it must hold " + Describe;
     }
 
-    private static bool IsImage(string path)
+    /// <summary>Whether the file name has an image extension this service decodes.</summary>
+    public static bool IsImage(string path)
     {
         ReadOnlySpan<char> extension = Path.GetExtension(path.AsSpan());
         foreach (string candidate in s_extensions)
