@@ -15,7 +15,12 @@ internal static class AllocationProfile
         using var loggers = new StderrLoggerFactory(LogLevel.Error);
         using var assets = new BenchAssets();
         using var sampler = new AllocationSampler();
-        IReadOnlyList<IResultSink> broker = [];
+        await using MqttPublishing? mqtt = options.NoMqtt
+            ? null
+            : await MqttPublishing.StartAsync(assets.NewFolder("state-mqtt"), await assets.TinyPackageAsync(cancellationToken).ConfigureAwait(false), assets.Samples,
+                cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IResultSink> broker = mqtt is null ? [] : [mqtt.Sink];
+        output.WriteLine("publishing to " + (mqtt?.Description ?? "a null sink (--no-mqtt)"));
 
         string tinyPackage = await assets.TinyPackageAsync(cancellationToken).ConfigureAwait(false);
         using (ModelUnderTest tiny = await ModelUnderTest.LoadAsync(new ModelChoice(tinyPackage, "tiny test model", false), options.IntraOpThreads,

@@ -16,6 +16,8 @@ internal sealed class BenchOptions
           --threads T     ONNX Runtime intra-op threads for the runtime and the bare session alike (default 0: ONNX Runtime's own choice)
           --quick         a smoke run of a few seconds per phase (CI): same phases, short windows, few frames
           --json FILE     also write the figures as one JSON object to FILE
+          --no-mqtt       publish to a null sink instead of the service's MQTT path (outbox, connection, embedded
+                          broker), to tell the pipeline's own figures from MQTT's
           --allocations   instead of the benchmark: which types the pipeline allocates per frame, sampled by the
                           runtime's AllocationTick event (small configuration, then the model's frames)
           -h, --help      this text
@@ -38,6 +40,8 @@ internal sealed class BenchOptions
     public bool ShowHelp { get; private set; }
 
     public bool ProfileAllocations { get; private set; }
+
+    public bool NoMqtt { get; private set; }
 
     /// <summary>Frames the paced round lets pass before its window opens (buffers made, code jitted).</summary>
     public int PacedWarmupFrames => Quick ? 3 : 8;
@@ -95,6 +99,9 @@ internal sealed class BenchOptions
                     break;
                 case "--json":
                     options.JsonPath = Value(args, ref i);
+                    break;
+                case "--no-mqtt":
+                    options.NoMqtt = true;
                     break;
                 case "--allocations":
                     options.ProfileAllocations = true;

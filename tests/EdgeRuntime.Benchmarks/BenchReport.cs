@@ -60,6 +60,9 @@ internal sealed class BenchReport
 
     public double TotalSeconds { get; set; }
 
+    /// <summary>Messages the MQTT connection published to the broker during the run (0 without MQTT).</summary>
+    public long MqttMessagesPublished { get; set; }
+
     public double BareFramesPerSecond => Rounds.Median(ThroughputRounds, r => r.Bare.FramesPerSecond);
 
     public double PipelineFramesPerSecond => Rounds.Median(ThroughputRounds, r => r.Pipeline.FramesPerSecond);
@@ -143,7 +146,7 @@ internal sealed class BenchReport
         }
 
         w.WriteLine();
-        w.WriteLine(Invariant($"Total {TotalSeconds:F0} s."));
+        w.WriteLine(Invariant($"Total {TotalSeconds:F0} s; {MqttMessagesPublished} MQTT messages reached the broker."));
     }
 
     public IReadOnlyList<Target> Targets()
@@ -212,6 +215,7 @@ internal sealed class BenchReport
         w.WriteNumber("secondsPerSide", Options.SecondsPerSide);
         w.WriteBoolean("quick", Options.Quick);
         w.WriteString("publishedTo", PublishedTo);
+        w.WriteNumber("mqttMessagesPublished", MqttMessagesPublished);
         w.WriteString("frame", Invariant($"{FrameWidth}x{FrameHeight}"));
         w.WriteNumber("tilesPerFrame", FrameTiles);
         w.WriteEndObject();

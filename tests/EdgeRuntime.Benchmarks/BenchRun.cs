@@ -36,9 +36,12 @@ internal static class BenchRun
         using ModelUnderTest model = await ModelUnderTest.LoadAsync(choice, options.IntraOpThreads, assets.NewFolder("state"), loggers, cancellationToken)
             .ConfigureAwait(false);
 
-        // The MQTT sink and embedded broker are being written in runtime/EdgeRuntime.Messaging; until they exist the
-        // pipeline publishes to the measuring sink alone.
-        IReadOnlyList<IResultSink> broker = [];
+        // The service publishes through MQTT (outbox, connection, embedded broker); --no-mqtt leaves the pipeline's own cost.
+        await using MqttPublishing? mqtt = options.NoMqtt
+            ? null
+            : await MqttPublishing.StartAsync(assets.NewFolder("state-mqtt"), choice.Directory, assets.Samples, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IResultSink> broker = mqtt is null ? [] : [mqtt.Sink];
+        IResultSink naiveSink = mqtt is null ? new NullSink() : mqtt.Sink;
         var report = new BenchReport
         {
             Options = options,
@@ -46,7 +49,7 @@ internal static class BenchRun
             ModelIdentity = $"{model.Session.Identity.Id} {model.Session.Identity.Version} ({model.Session.Identity.Precision})",
             Provider = ProviderText(model),
             OnnxRuntimeVersion = OrtEnv.Instance().GetVersionString(),
-            PublishedTo = "a null sink (no MQTT sink or embedded broker in runtime/EdgeRuntime.Messaging yet)",
+            PublishedTo = mqtt?.Description ?? "a null sink (--no-mqtt)",
             FrameTileWidth = model.Manifest.Input.Width,
             FrameTileHeight = model.Manifest.Input.Height,
         };
@@ -59,26 +62,26 @@ internal static class BenchRun
             report.FrameWidth = width;
             report.FrameHeight = height;
             report.FrameTiles = layout.Count;
-            await ThroughputAsync(options, model, rig, layout, report, progress, cancellationToken).ConfigureAwait(false);
+            await ThroughputAsync(options, model, rig, layout, naiveSink, report, progress, cancellationToken).ConfigureAwait(false);
             await PreprocessAsync(options, model, rig, layout, report, progress, cancellationToken).ConfigureAwait(false);
             await PacedLatencyAsync(options, rig, report, progress, cancellationToken).ConfigureAwait(false);
         }
 
         await TiledAsync(options, model, assets, loggers, sink, broker, report, progress, cancellationToken).ConfigureAwait(false);
         await SmallConfigurationAsync(options, assets, loggers, broker, report, progress, cancellationToken).ConfigureAwait(false);
+        report.MqttMessagesPublished = mqtt?.State.Published ?? 0;
         report.TotalSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return report;
     }
 
-    private static async Task ThroughputAsync(BenchOptions options, ModelUnderTest model, PipelineRig rig, TileLayout layout, BenchReport report,
-        TextWriter progress, CancellationToken cancellationToken)
+    private static async Task ThroughputAsync(BenchOptions options, ModelUnderTest model, PipelineRig rig, TileLayout layout, IResultSink naiveSink,
+        BenchReport report, TextWriter progress, CancellationToken cancellationToken)
     {
         // The bare session runs the frame's tiles as the runtime does: ceil(tiles / MaxBatch) runs of the same batch sizes.
         int batch = Math.Min(layout.Count, model.Session.Batch.MaxChunk);
         int runsPerFrame = (layout.Count + batch - 1) / batch;
         using var bare = new BareRunner(model, batch);
         await FillAsync(bare.Input, rig, model, cancellationToken).ConfigureAwait(false);
-        var naiveSink = new NullSink();
         double seconds = options.SecondsPerSide;
         await using PipelineRun run = rig.Start(maxRateHz: 0);
 
