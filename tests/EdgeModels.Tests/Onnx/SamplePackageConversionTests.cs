@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using EdgeModels.Cli.Calibration;
 using EdgeModels.Cli.Commands;
 using EdgeModels.Onnx;
@@ -13,6 +14,8 @@ namespace EdgeModels.Tests.Onnx;
 /// <summary>The repository's trained, pruned sample model converted with the real commands and sample images.</summary>
 public sealed class SamplePackageConversionTests : IDisposable
 {
+    private const int CalibrationImages = 4;
+
     private readonly string _directory = Directory.CreateTempSubdirectory("edge-models-sample-").FullName;
     private readonly string _package = Path.Combine(RepositoryRoot(), "models", "packages", "defect-unet-pruned-fp32");
     private readonly string _samples = Path.Combine(RepositoryRoot(), "models", "samples");
@@ -26,7 +29,7 @@ public sealed class SamplePackageConversionTests : IDisposable
         using StringWriter stdout = new(CultureInfo.InvariantCulture);
         using StringWriter stderr = new(CultureInfo.InvariantCulture);
         ParseResult parse = QuantizeCommand.Create().Parse(
-            [Path.Combine(_package, "model.onnx"), output, "--calibration", _samples, "--max-images", "4", "--activation-type", "uint8"]);
+            [Path.Combine(_package, "model.onnx"), output, "--calibration", _samples, "--max-images", CalibrationImages.ToString(CultureInfo.InvariantCulture), "--activation-type", "uint8"]);
 
         int exitCode = await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, CancellationToken.None);
 
@@ -50,8 +53,18 @@ public sealed class SamplePackageConversionTests : IDisposable
         ManifestLoadResult manifest = await ModelManifest.LoadAsync(Path.Combine(_package, "manifest.json"), CancellationToken.None);
         Assert.True(manifest.IsValid, string.Join("; ", manifest.Problems));
 
-        // The last sample images were not among the four (evenly spaced from the first) used for calibration.
-        IReadOnlyList<string> images = [.. Directory.EnumerateFiles(_samples, "*.png").Order(StringComparer.Ordinal).TakeLast(2)];
+        // Judged on defective sample images that were not among the four used for calibration.
+        HashSet<string> calibration = [.. CalibrationImageSource.FindImages(_samples, CalibrationImages)];
+        IReadOnlyList<string> images =
+        [
+            .. File.ReadLines(Path.Combine(_samples, "labels.jsonl"))
+                .Select(line => JsonDocument.Parse(line).RootElement)
+                .Where(label => label.GetProperty("verdict").GetString() == "FAIL")
+                .Select(label => Path.Combine(_samples, label.GetProperty("file").GetString()!))
+                .Where(image => !calibration.Contains(image))
+                .Take(2),
+        ];
+        Assert.Equal(2, images.Count);
         CalibrationImageSource tiles = new(images, manifest.Manifest);
         long[] shape = [.. tiles.Shape];
         long agree = 0;
