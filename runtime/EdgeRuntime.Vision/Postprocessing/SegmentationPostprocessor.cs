@@ -26,11 +26,17 @@ namespace EdgeRuntime.Vision.Postprocessing;
 /// <see cref="Defect"/> when its area reaches its class's minimum area (in model-input pixels: frame pixels in tile
 /// mode, scaled by the frame-to-input area ratio in stretch mode). The verdict is FAIL when at least one defect was
 /// reported. Defects are added largest first (ties in raster order).</para>
-/// <para>Thread-safe: per-call buffers are rented from <see cref="ArrayPool{T}.Shared"/> and returned, per-model
-/// limits are cached per manifest instance; steady state allocates nothing.</para>
+/// <para>Thread-safe: per-call buffers are rented from this instance's pools and returned, per-model limits are cached
+/// per manifest instance; steady state allocates nothing.</para>
 /// </remarks>
 public sealed partial class SegmentationPostprocessor : ISegmentationPostprocessor
 {
+    // Large enough for any frame the runtime takes (pools clamp to 2^30 elements); arrays are made only when rented.
+    private const int MaxPooledLength = 1 << 30;
+
+    // Buffers of one size held per pool: a call rents at most three of a size, and a few calls may run at once.
+    private const int ArraysPerSize = 8;
+
     private readonly InspectionOptions _options;
     private readonly ILogger _logger;
     private readonly ConditionalWeakTable<ModelManifest, ClassRules> _rules = new();
@@ -39,6 +45,15 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
     private readonly byte[]? _keep;
     private readonly int _maskWidth;
     private readonly int _maskHeight;
+
+    // Own pools rather than ArrayPool<T>.Shared, which keeps a returned array in the returning thread's slot: the
+    // pipeline's postprocess stage resumes on whichever pool thread is free, so with Shared a frame landing on another
+    // thread rented new multi-megabyte (large-object heap) arrays. These pools give any thread what any thread returned.
+    private readonly ArrayPool<float> _floats = ArrayPool<float>.Create(MaxPooledLength, ArraysPerSize);
+    private readonly ArrayPool<int> _ints = ArrayPool<int>.Create(MaxPooledLength, ArraysPerSize);
+    private readonly ArrayPool<byte> _bytes = ArrayPool<byte>.Create(MaxPooledLength, ArraysPerSize);
+    private readonly ArrayPool<ComponentStats> _stats = ArrayPool<ComponentStats>.Create(MaxPooledLength, ArraysPerSize);
+    private readonly ArrayPool<Defect> _defects = ArrayPool<Defect>.Create(MaxPooledLength, ArraysPerSize);
 
     /// <summary>Creates the postprocessor; loads the ignore mask, if configured, right away.</summary>
     /// <exception cref="Core.Frames.FrameSourceException">The ignore mask is missing or not a decodable image.</exception>
@@ -111,8 +126,8 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
 
         PixelRect region = RegionFor(width, height);
         ReadOnlySpan<byte> keep = KeepMaskFor(width, height);
-        float[] planes = ArrayPool<float>.Shared.Rent(defectClasses * pixels);
-        byte[]? ownMap = classMap.IsEmpty ? ArrayPool<byte>.Shared.Rent(pixels) : null;
+        float[] planes = _floats.Rent(defectClasses * pixels);
+        byte[]? ownMap = classMap.IsEmpty ? _bytes.Rent(pixels) : null;
         try
         {
             Span<float> probabilities = planes.AsSpan(0, defectClasses * pixels);
@@ -135,10 +150,10 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(planes);
+            _floats.Return(planes);
             if (ownMap is not null)
             {
-                ArrayPool<byte>.Shared.Return(ownMap);
+                _bytes.Return(ownMap);
             }
         }
     }
@@ -208,34 +223,34 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         return _keep;
     }
 
-    private static void StitchTiles(ReadOnlySpan<float> output, TileLayout layout, int classes, OutputSpec spec, Span<float> probabilities)
+    private void StitchTiles(ReadOnlySpan<float> output, TileLayout layout, int classes, OutputSpec spec, Span<float> probabilities)
     {
         int pixels = layout.FrameWidth * layout.FrameHeight;
-        float[] weights = ArrayPool<float>.Shared.Rent(layout.Count > 1 ? pixels : 1);
-        float[] scratch = ArrayPool<float>.Shared.Rent(TileStitcher.ScratchLength(layout, classes));
+        float[] weights = _floats.Rent(layout.Count > 1 ? pixels : 1);
+        float[] scratch = _floats.Rent(TileStitcher.ScratchLength(layout, classes));
         try
         {
             TileStitcher.Stitch(output, layout, classes, spec.Kind, spec.Activation, probabilities, weights, scratch);
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(weights);
-            ArrayPool<float>.Shared.Return(scratch);
+            _floats.Return(weights);
+            _floats.Return(scratch);
         }
     }
 
-    private static void ResizeBack(ReadOnlySpan<float> output, ModelManifest manifest, int width, int height, Span<float> probabilities)
+    private void ResizeBack(ReadOnlySpan<float> output, ModelManifest manifest, int width, int height, Span<float> probabilities)
     {
         int inputWidth = manifest.Input.Width;
         int inputHeight = manifest.Input.Height;
         int inputPlane = inputWidth * inputHeight;
         int classes = manifest.ClassCount;
         int defectClasses = classes - 1;
-        float[] activated = ArrayPool<float>.Shared.Rent(defectClasses * inputPlane);
-        int[] first = ArrayPool<int>.Shared.Rent(width);
-        int[] second = ArrayPool<int>.Shared.Rent(width);
-        float[] weight = ArrayPool<float>.Shared.Rent(width);
-        float[] rows = ArrayPool<float>.Shared.Rent(2 * width);
+        float[] activated = _floats.Rent(defectClasses * inputPlane);
+        int[] first = _ints.Rent(width);
+        int[] second = _ints.Rent(width);
+        float[] weight = _floats.Rent(width);
+        float[] rows = _floats.Rent(2 * width);
         try
         {
             // The planes are contiguous, so the whole item activates as one run of inputPlane pixels.
@@ -251,16 +266,16 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(activated);
-            ArrayPool<int>.Shared.Return(first);
-            ArrayPool<int>.Shared.Return(second);
-            ArrayPool<float>.Shared.Return(weight);
-            ArrayPool<float>.Shared.Return(rows);
+            _floats.Return(activated);
+            _ints.Return(first);
+            _ints.Return(second);
+            _floats.Return(weight);
+            _floats.Return(rows);
         }
     }
 
     /// <summary>Labels the class map, measures the components and adds those that pass their limits.</summary>
-    private static void Extract(
+    private void Extract(
         ReadOnlySpan<byte> classMap,
         ReadOnlySpan<float> probabilities,
         int width,
@@ -270,8 +285,8 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         InspectionResult result)
     {
         int pixels = width * height;
-        int[] labels = ArrayPool<int>.Shared.Rent(pixels);
-        int[] parent = ArrayPool<int>.Shared.Rent(pixels + 1);
+        int[] labels = _ints.Rent(pixels);
+        int[] parent = _ints.Rent(pixels + 1);
         ComponentStats[]? stats = null;
         Defect[]? found = null;
         try
@@ -283,10 +298,10 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             }
 
             int count = ConnectedComponents.Resolve(parent, next);
-            stats = ArrayPool<ComponentStats>.Shared.Rent(count + 1);
+            stats = _stats.Rent(count + 1);
             Measure(classMap, probabilities, width, height, labels, parent, stats.AsSpan(0, count + 1));
 
-            found = ArrayPool<Defect>.Shared.Rent(count);
+            found = _defects.Rent(count);
             int reported = 0;
             ReadOnlySpan<int> minAreas = rules.MinAreas;
             for (int id = 1; id <= count; id++)
@@ -316,16 +331,16 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(labels);
-            ArrayPool<int>.Shared.Return(parent);
+            _ints.Return(labels);
+            _ints.Return(parent);
             if (stats is not null)
             {
-                ArrayPool<ComponentStats>.Shared.Return(stats);
+                _stats.Return(stats);
             }
 
             if (found is not null)
             {
-                ArrayPool<Defect>.Shared.Return(found);
+                _defects.Return(found);
             }
         }
     }

@@ -58,9 +58,8 @@ public sealed class SamplePackageConversionTests : IDisposable
         IReadOnlyList<string> images =
         [
             .. File.ReadLines(Path.Combine(_samples, "labels.jsonl"))
-                .Select(line => JsonDocument.Parse(line).RootElement)
-                .Where(label => label.GetProperty("verdict").GetString() == "FAIL")
-                .Select(label => Path.Combine(_samples, label.GetProperty("file").GetString()!))
+                .Select(FailingImage)
+                .OfType<string>()
                 .Where(image => !calibration.Contains(image))
                 .Take(2),
         ];
@@ -91,6 +90,14 @@ public sealed class SamplePackageConversionTests : IDisposable
         Assert.True(union > 100, $"the sample tiles hold only {union} defect pixels");
         Assert.True((double)agree / total > 0.999, $"pixel class agreement {(double)agree / total:P3}");
         Assert.True((double)intersection / union >= minimumDefectIoU, $"defect-pixel IoU {(double)intersection / union:F4}");
+    }
+
+    private string? FailingImage(string labelLine)
+    {
+        using JsonDocument label = JsonDocument.Parse(labelLine);
+        return label.RootElement.GetProperty("verdict").GetString() == "FAIL"
+            ? Path.Combine(_samples, label.RootElement.GetProperty("file").GetString()!)
+            : null;
     }
 
     private static int Argmax(float[] logits, int pixel, int classes, int pixels)
