@@ -82,7 +82,12 @@ build_project() {
   local project="$1"
   [ -f "$project" ] || die "$(basename "$project" .csproj) is not part of this checkout yet ($project)"
   say "building $(basename "$project" .csproj) ($CONFIGURATION)"
-  dotnet build "$project" -c "$CONFIGURATION" -nologo -v quiet -clp:NoSummary >&2
+  local log; log="$(mktemp)"
+  if ! dotnet build "$project" -c "$CONFIGURATION" -nologo -v quiet > "$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    die "the build of $(basename "$project" .csproj) failed"
+  fi
+  rm -f "$log"
 }
 
 run_tool() {

@@ -13,6 +13,7 @@ public sealed class ConsoleSummaryService(
     TextWriter output) : BackgroundService
 {
     private readonly int _intervalSeconds = options.Value.SummaryIntervalSeconds;
+    private int _finalPrinted;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -39,7 +40,8 @@ public sealed class ConsoleSummaryService(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (_intervalSeconds != 0)
+        // The host may stop a service more than once (Ctrl-C, then the lifetime's own stop); the books print once.
+        if (_intervalSeconds != 0 && Interlocked.Exchange(ref _finalPrinted, 1) == 0)
         {
             output.WriteLine(SummaryLineFormatter.Format(statistics.Summarize(), ledger.Snapshot()).Replace("[summary]", "[final]", StringComparison.Ordinal));
         }
