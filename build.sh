@@ -140,9 +140,10 @@ cmd_publish() {
   local rid="${1:-linux-arm64}"
   local out="artifacts/publish/$rid"
   say "publishing edge-runtime and edge-models for $rid to $out"
-  dotnet publish runtime/EdgeRuntime.Host/EdgeRuntime.Host.csproj -c Release -r "$rid" --self-contained true \
-    -p:PublishReadyToRun=false -o "$out/edge-runtime" -nologo -v quiet
-  dotnet publish models/tools/EdgeModels.Cli/EdgeModels.Cli.csproj -c Release -r "$rid" --self-contained true \
+  # RuntimeIdentifier as a property (not -r) keeps the lock files' RuntimeIdentifiers, so a locked restore works.
+  dotnet publish runtime/EdgeRuntime.Host/EdgeRuntime.Host.csproj -c Release -p:RuntimeIdentifier="$rid" --self-contained true \
+    -o "$out/edge-runtime" -nologo -v quiet
+  dotnet publish models/tools/EdgeModels.Cli/EdgeModels.Cli.csproj -c Release -p:RuntimeIdentifier="$rid" --self-contained true \
     -o "$out/edge-models" -nologo -v quiet
   say "published to $out"
 }
