@@ -43,9 +43,9 @@ internal static class AllocationProfile
         ILoggerFactory loggers, IReadOnlyList<IResultSink> broker, AllocationSampler sampler, TextWriter output, CancellationToken cancellationToken)
     {
         var sink = new MeasuringSink(frames);
-        using var rig = new PipelineRig(model, replayFolder, assets.NewFolder("state-" + Guid.NewGuid().ToString("N")), loggers, sink, broker);
+        using var rig = new PipelineRig(model, replayFolder, assets.NewFolder("state-" + Guid.NewGuid().ToString("N")), loggers, sink);
         await rig.PrimeAsync(cancellationToken).ConfigureAwait(false);
-        await using PipelineRun run = rig.Start(maxRateHz: 0, serviceDeadline);
+        await using PipelineRun run = rig.Start(maxRateHz: 0, broker, serviceDeadline);
         await run.BurstAsync(rig.MaxInFlight + 2, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         sampler.Start();
         Throughput window = await run.BurstAsync(frames, TimeSpan.FromMinutes(20), cancellationToken).ConfigureAwait(false);

@@ -129,6 +129,11 @@ internal sealed class BenchAssets : IDisposable
     public string ReplayFolder(string name, int side, int count)
     {
         string folder = NewFolder(name);
+        if (System.IO.Directory.GetFiles(folder, "*.png").Length == count)
+        {
+            return folder;
+        }
+
         string[] samples = ImageFiles(Samples);
         if (samples.Length == 0)
         {

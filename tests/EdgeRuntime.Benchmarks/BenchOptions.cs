@@ -11,8 +11,8 @@ internal sealed class BenchOptions
           --model DIR     model package to measure (default: the first of models/packages/defect-unet-pruned-int8,
                           defect-unet-pruned-fp32, defect-unet-fp32; else the tiny test model)
           --frames N      frames of the small-configuration run that counts allocations and gen-2 collections (default 10000)
-          --seconds S     measured seconds per side in each throughput round (default 4)
-          --rounds R      alternating throughput rounds (default 5)
+          --seconds S     measured seconds per side in each throughput round (default 2)
+          --rounds R      alternating throughput rounds (default 9)
           --threads T     ONNX Runtime intra-op threads for the runtime and the bare session alike (default 0: ONNX Runtime's own choice)
           --quick         a smoke run of a few seconds per phase (CI): same phases, short windows, few frames
           --json FILE     also write the figures as one JSON object to FILE
@@ -27,9 +27,9 @@ internal sealed class BenchOptions
 
     public int SmallFrames { get; private set; } = 10_000;
 
-    public double SecondsPerSide { get; private set; } = 4;
+    public double SecondsPerSide { get; private set; } = 2;
 
-    public int Rounds { get; private set; } = 5;
+    public int Rounds { get; private set; } = 9;
 
     public int IntraOpThreads { get; private set; }
 
@@ -43,8 +43,11 @@ internal sealed class BenchOptions
 
     public bool NoMqtt { get; private set; }
 
-    /// <summary>Frames the paced round lets pass before its window opens (buffers made, code jitted).</summary>
-    public int PacedWarmupFrames => Quick ? 3 : 8;
+    /// <summary>Frames the paced run lets pass before its window opens (a paced run uses one or two jobs, already jitted code).</summary>
+    public int PacedWarmupFrames => Quick ? 1 : 2;
+
+    /// <summary>Frames of the sample model's pipeline-only allocation window.</summary>
+    public int AllocationFrames => Quick ? 4 : 16;
 
     /// <summary>Alternating rounds of the preprocessing-vs-copy comparison, and seconds per side in each.</summary>
     public int PreprocessRounds => Quick ? 3 : 15;
@@ -54,10 +57,10 @@ internal sealed class BenchOptions
     /// <summary>Seconds of the paced-latency window, and the least results it covers.</summary>
     public double LatencySeconds => Quick ? 1 : Math.Max(10, SecondsPerSide * 3);
 
-    public int PacedMinimumFrames => Quick ? 3 : 12;
+    public int PacedMinimumFrames => Quick ? 3 : 10;
 
     /// <summary>Alternating rounds of the tiled comparison, and the frames each side measures per round.</summary>
-    public int TiledRounds => Quick ? 1 : 2;
+    public int TiledRounds => Quick ? 1 : 4;
 
     public int TiledFramesPerSide => Quick ? 1 : 2;
 

@@ -10,10 +10,11 @@ using Microsoft.ML.OnnxRuntime;
 namespace EdgeRuntime.Benchmarks;
 
 /// <summary>
-/// The phases of one benchmark run, in order: throughput (bare, pipeline, naive), preprocessing against a memory copy,
-/// paced latency, tiled frames, and the small configuration's allocation and collection count. Comparisons alternate
-/// their sides round by round (ABAB) and report medians of per-round ratios, so the load other work puts on a shared
-/// machine hits both sides alike.
+/// The phases of one benchmark run, in order: the pipeline's own allocations (sample model, then the small
+/// configuration's 10,000 frames) while nothing else runs; then, with the MQTT path started, throughput (bare,
+/// pipeline, naive), preprocessing against a memory copy, paced latency, tiled frames, and the small configuration
+/// again. Comparisons alternate their sides round by round (ABAB) and report medians of per-round ratios, so the load
+/// other work puts on a shared machine hits both sides alike.
 /// </summary>
 internal static class BenchRun
 {
@@ -22,26 +23,19 @@ internal static class BenchRun
     private const int QuickTiledSide = 1024;
     private const int SmallSide = 112;
 
-
     public static async Task<BenchReport> RunAsync(BenchOptions options, TextWriter progress, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        // Errors only: a round's stop leaves frames in flight whose fail-safe results the pipeline warns about, and a
-        // CPU machine skips TensorRT and CUDA with a warning the report states in one line. Failed frames are errors,
-        // and the rig also refuses a round whose books show any.
+        string loadBefore = MachineLoad.Read();
+
+        // Errors only: a CPU machine skips TensorRT and CUDA with a warning the report states in one line. Failed frames
+        // are errors, and every burst also refuses books that show any.
         using var loggers = new StderrLoggerFactory(LogLevel.Error);
         using var assets = new BenchAssets();
         ModelChoice choice = await assets.ChooseModelAsync(options.ModelDirectory, cancellationToken).ConfigureAwait(false);
         progress.WriteLine($"bench: loading {choice.Directory}");
         using ModelUnderTest model = await ModelUnderTest.LoadAsync(choice, options.IntraOpThreads, assets.NewFolder("state"), loggers, cancellationToken)
             .ConfigureAwait(false);
-
-        // The service publishes through MQTT (outbox, connection, embedded broker); --no-mqtt leaves the pipeline's own cost.
-        await using MqttPublishing? mqtt = options.NoMqtt
-            ? null
-            : await MqttPublishing.StartAsync(assets.NewFolder("state-mqtt"), choice.Directory, assets.Samples, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<IResultSink> broker = mqtt is null ? [] : [mqtt.Sink];
-        IResultSink naiveSink = mqtt is null ? new NullSink() : mqtt.Sink;
         var report = new BenchReport
         {
             Options = options,
@@ -49,33 +43,58 @@ internal static class BenchRun
             ModelIdentity = $"{model.Session.Identity.Id} {model.Session.Identity.Version} ({model.Session.Identity.Precision})",
             Provider = ProviderText(model),
             OnnxRuntimeVersion = OrtEnv.Instance().GetVersionString(),
-            PublishedTo = mqtt?.Description ?? "a null sink (--no-mqtt)",
             FrameTileWidth = model.Manifest.Input.Width,
             FrameTileHeight = model.Manifest.Input.Height,
+            LoadBefore = loadBefore,
         };
 
         var sink = new MeasuringSink(1 << 16);
-        using (var rig = new PipelineRig(model, assets.Samples, assets.NewFolder("state-samples"), loggers, sink, broker))
+        using var rig = new PipelineRig(model, assets.Samples, assets.NewFolder("state-samples"), loggers, sink);
+        (int width, int height) = await rig.PrimeAsync(cancellationToken).ConfigureAwait(false);
+        TileLayout layout = rig.Preprocessor.GetLayout(width, height, model.Manifest);
+        report.FrameWidth = width;
+        report.FrameHeight = height;
+        report.FrameTiles = layout.Count;
+
+        // The pipeline's own allocations first, while nothing else runs in the process (no MQTT host yet).
+        await PipelineAllocationAsync(options, rig, report, progress, cancellationToken).ConfigureAwait(false);
+        report.SmallAlone = await SmallConfigurationAsync(options, assets, loggers, [], progress, cancellationToken).ConfigureAwait(false);
+
+        // Then the service's path: results go through MQTT (outbox, connection, embedded broker) unless --no-mqtt.
+        await using MqttPublishing? mqtt = options.NoMqtt
+            ? null
+            : await MqttPublishing.StartAsync(assets.NewFolder("state-mqtt"), choice.Directory, assets.Samples, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IResultSink> broker = mqtt is null ? [] : [mqtt.Sink];
+        report.PublishedTo = mqtt?.Description ?? "a null sink (--no-mqtt)";
+        await ThroughputAsync(options, model, rig, layout, broker, mqtt is null ? new NullSink() : mqtt.Sink, report, progress, cancellationToken).ConfigureAwait(false);
+        await PreprocessAsync(options, model, rig, layout, report, progress, cancellationToken).ConfigureAwait(false);
+        await PacedLatencyAsync(options, rig, broker, report, progress, cancellationToken).ConfigureAwait(false);
+        await TiledAsync(options, model, assets, loggers, sink, broker, report, progress, cancellationToken).ConfigureAwait(false);
+        if (mqtt is not null)
         {
-            (int width, int height) = await rig.PrimeAsync(cancellationToken).ConfigureAwait(false);
-            TileLayout layout = rig.Preprocessor.GetLayout(width, height, model.Manifest);
-            report.FrameWidth = width;
-            report.FrameHeight = height;
-            report.FrameTiles = layout.Count;
-            await ThroughputAsync(options, model, rig, layout, naiveSink, report, progress, cancellationToken).ConfigureAwait(false);
-            await PreprocessAsync(options, model, rig, layout, report, progress, cancellationToken).ConfigureAwait(false);
-            await PacedLatencyAsync(options, rig, report, progress, cancellationToken).ConfigureAwait(false);
+            report.SmallWithMqtt = await SmallConfigurationAsync(options, assets, loggers, broker, progress, cancellationToken).ConfigureAwait(false);
+            report.MqttMessagesPublished = mqtt.State.Published;
         }
 
-        await TiledAsync(options, model, assets, loggers, sink, broker, report, progress, cancellationToken).ConfigureAwait(false);
-        await SmallConfigurationAsync(options, assets, loggers, broker, report, progress, cancellationToken).ConfigureAwait(false);
-        report.MqttMessagesPublished = mqtt?.State.Published ?? 0;
+        report.LoadAfter = MachineLoad.Read();
         report.TotalSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return report;
     }
 
-    private static async Task ThroughputAsync(BenchOptions options, ModelUnderTest model, PipelineRig rig, TileLayout layout, IResultSink naiveSink,
-        BenchReport report, TextWriter progress, CancellationToken cancellationToken)
+    private static async Task PipelineAllocationAsync(BenchOptions options, PipelineRig rig, BenchReport report, TextWriter progress,
+        CancellationToken cancellationToken)
+    {
+        await using PipelineRun run = rig.Start(maxRateHz: 0, otherSinks: []);
+
+        // Every in-flight slot carries a frame in the warm-up, so each job has made its tensors before the window.
+        await run.BurstAsync(rig.MaxInFlight + 2, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        report.PipelineAllocation = await run.BurstAsync(options.AllocationFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bench: pipeline alone: {report.PipelineAllocation.AllocatedBytesPerFrame:F0} B/frame over {report.PipelineAllocation.Frames} frames, {report.PipelineAllocation.FramesPerSecond:F2} frames/s"));
+    }
+
+    private static async Task ThroughputAsync(BenchOptions options, ModelUnderTest model, PipelineRig rig, TileLayout layout, IReadOnlyList<IResultSink> broker,
+        IResultSink naiveSink, BenchReport report, TextWriter progress, CancellationToken cancellationToken)
     {
         // The bare session runs the frame's tiles as the runtime does: ceil(tiles / MaxBatch) runs of the same batch sizes.
         int batch = Math.Min(layout.Count, model.Session.Batch.MaxChunk);
@@ -83,7 +102,7 @@ internal static class BenchRun
         using var bare = new BareRunner(model, batch);
         await FillAsync(bare.Input, rig, model, cancellationToken).ConfigureAwait(false);
         double seconds = options.SecondsPerSide;
-        await using PipelineRun run = rig.Start(maxRateHz: 0);
+        await using PipelineRun run = rig.Start(maxRateHz: 0, broker);
 
         // Warm-up of all three, untimed: JIT, ONNX Runtime's arena for this batch, the pool's arrays. The pipeline's burst
         // fills every in-flight slot, so each job makes its tensors now and the measured bursts only reuse them.
@@ -125,7 +144,10 @@ internal static class BenchRun
                 $"bench: throughput round {round}/{options.Rounds}: bare {result.Bare.FramesPerSecond:F2}, pipeline {result.Pipeline.FramesPerSecond:F2}, naive {result.Naive.FramesPerSecond:F2} frames/s, pipeline/bare {result.PipelineToBare:F3}, {result.Pipeline.AllocatedBytesPerFrame:F0} B/frame"));
         }
 
-        report.NaiveStages = LatencyFigures.From(LatencySample.Concat(report.ThroughputRounds.Select(r => r.Naive.Latencies).ToList()));
+        List<ThroughputRound> marked = Rounds.MarkDisturbed(report.ThroughputRounds);
+        report.ThroughputRounds.Clear();
+        report.ThroughputRounds.AddRange(marked);
+        report.NaiveStages = LatencyFigures.From(LatencySample.Concat(report.CountedRounds.Select(r => r.Naive.Latencies).ToList()));
     }
 
     private static async Task PreprocessAsync(BenchOptions options, ModelUnderTest model, PipelineRig rig, TileLayout layout, BenchReport report,
@@ -187,15 +209,15 @@ internal static class BenchRun
             $"bench: preprocessing {report.PreprocessMilliseconds:F3} ms, memory copy {report.CopyMilliseconds:F3} ms per frame ({report.PreprocessToCopyRatio:F2}x)"));
     }
 
-    private static async Task PacedLatencyAsync(BenchOptions options, PipelineRig rig, BenchReport report, TextWriter progress, CancellationToken cancellationToken)
+    private static async Task PacedLatencyAsync(BenchOptions options, PipelineRig rig, IReadOnlyList<IResultSink> broker, BenchReport report, TextWriter progress,
+        CancellationToken cancellationToken)
     {
         // Below capacity, as a line runs: queues stay short, so latency is the stages' own time plus jitter.
         report.PacedRateHz = report.PipelineFramesPerSecond * 0.7;
-        await using PipelineRun run = rig.Start(report.PacedRateHz);
+        await using PipelineRun run = rig.Start(report.PacedRateHz, broker);
         await run.BurstAsync(options.PacedWarmupFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         int frames = Math.Max(options.PacedMinimumFrames, (int)Math.Round(report.PacedRateHz * options.LatencySeconds));
         Throughput window = await run.BurstAsync(frames, TimeSpan.FromSeconds(120 + (frames / report.PacedRateHz * 4)), cancellationToken).ConfigureAwait(false);
-        report.PacedWindow = window;
         report.Paced = LatencyFigures.From(window.Latencies);
         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bench: paced latency at {report.PacedRateHz:F2} frames/s: p50 {report.Paced.P50Milliseconds:F1} ms, p99 {report.Paced.P99Milliseconds:F1} ms over {report.Paced.Count} results"));
@@ -207,7 +229,7 @@ internal static class BenchRun
         int side = options.Quick ? QuickTiledSide : TiledSide;
         progress.WriteLine($"bench: tiled {side}x{side}: writing mosaics of the samples");
         string folder = assets.ReplayFolder("replay-tiled", side, 2);
-        using var rig = new PipelineRig(model, folder, assets.NewFolder("state-tiled"), loggers, sink, broker);
+        using var rig = new PipelineRig(model, folder, assets.NewFolder("state-tiled"), loggers, sink);
         (int width, int height) = await rig.PrimeAsync(cancellationToken).ConfigureAwait(false);
         TileLayout layout = rig.Preprocessor.GetLayout(width, height, model.Manifest);
         report.TiledSide = side;
@@ -216,11 +238,13 @@ internal static class BenchRun
         // The yardstick: as many bare single-tile runs as the frame has tiles.
         using var tile = new BareRunner(model, 1);
         await FillAsync(tile.Input, rig, model, cancellationToken).ConfigureAwait(false);
-        await using PipelineRun run = rig.Start(maxRateHz: 0);
+        await using PipelineRun run = rig.Start(maxRateHz: 0, broker);
         SequentialLoops.Bare(tile, 2, 0, 1);
-        Throughput warm = await run.BurstAsync(1, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+
+        // As many frames as a measured burst, so the jobs it uses have made their tensors (about 127 MB each at 81 tiles).
         int frames = options.TiledFramesPerSide;
-        TimeSpan limit = TimeSpan.FromSeconds(120 + (frames * warm.Seconds * 4));
+        Throughput warm = await run.BurstAsync(frames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        TimeSpan limit = TimeSpan.FromSeconds(120 + (warm.Seconds * 4));
         for (int round = 1; round <= options.TiledRounds; round++)
         {
             Throughput pipeline;
@@ -243,8 +267,8 @@ internal static class BenchRun
         }
     }
 
-    private static async Task SmallConfigurationAsync(BenchOptions options, BenchAssets assets, ILoggerFactory loggers,
-        IReadOnlyList<IResultSink> broker, BenchReport report, TextWriter progress, CancellationToken cancellationToken)
+    private static async Task<SmallRun> SmallConfigurationAsync(BenchOptions options, BenchAssets assets, ILoggerFactory loggers,
+        IReadOnlyList<IResultSink> broker, TextWriter progress, CancellationToken cancellationToken)
     {
         // Many frames in little time: the tiny test model on small crops, so 10,000 frames take seconds, not an hour.
         string package = await assets.TinyPackageAsync(cancellationToken).ConfigureAwait(false);
@@ -253,14 +277,15 @@ internal static class BenchRun
             .ConfigureAwait(false);
         string folder = assets.ReplayFolder("replay-small", SmallSide, 12);
         var sink = new MeasuringSink(options.SmallFrames);
-        using var rig = new PipelineRig(tiny, folder, assets.NewFolder("state-small"), loggers, sink, broker);
+        using var rig = new PipelineRig(tiny, folder, assets.NewFolder("state-small"), loggers, sink);
         (int width, int height) = await rig.PrimeAsync(cancellationToken).ConfigureAwait(false);
         TileLayout layout = rig.Preprocessor.GetLayout(width, height, tiny.Manifest);
+        string with = broker.Count == 0 ? "pipeline alone" : "with MQTT";
         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bench: small configuration: {options.SmallFrames} frames of {width}x{height} ({layout.Count} tiles of {tiny.Manifest.Input.Width}x{tiny.Manifest.Input.Height}, tiny test model)"));
+            $"bench: small configuration ({with}): {options.SmallFrames} frames of {width}x{height} ({layout.Count} tiles of {tiny.Manifest.Input.Width}x{tiny.Manifest.Input.Height}, tiny test model)"));
 
         // Frames here never queue long, so the service's own deadline stays on and its monitor's timers are measured too.
-        await using PipelineRun run = rig.Start(maxRateHz: 0, serviceDeadline: true);
+        await using PipelineRun run = rig.Start(maxRateHz: 0, broker, serviceDeadline: true);
         await run.BurstAsync(options.SmallWarmupFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
 
         // Garbage from setting up (decoding, the warm-up's first tensors) is collected now, not counted against the frames.
@@ -268,12 +293,9 @@ internal static class BenchRun
         GC.WaitForPendingFinalizers();
         GC.Collect();
         Throughput window = await run.BurstAsync(options.SmallFrames, TimeSpan.FromMinutes(20), cancellationToken).ConfigureAwait(false);
-        report.Small = window;
-        report.SmallModel = "tiny-unet.onnx (tests/EdgeRuntime.Inference.Tests/TestData, 3x64x64)";
-        report.SmallSide = SmallSide;
-        report.SmallTiles = layout.Count;
         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bench: small configuration: {window.FramesPerSecond:F0} frames/s, {window.AllocatedBytesPerFrame:F1} B/frame, gen0/1/2 {window.Collections.Gen0}/{window.Collections.Gen1}/{window.Collections.Gen2}"));
+            $"bench: small configuration ({with}): {window.FramesPerSecond:F0} frames/s, {window.AllocatedBytesPerFrame:F1} B/frame, gen0/1/2 {window.Collections.Gen0}/{window.Collections.Gen1}/{window.Collections.Gen2}"));
+        return new SmallRun("tiny-unet.onnx (tests/EdgeRuntime.Inference.Tests/TestData, 3x64x64)", SmallSide, layout.Count, window);
     }
 
     /// <summary>Fills a bare input with real preprocessed tiles (a sample frame's, repeated as needed), so the model sees what the pipeline feeds it.</summary>

@@ -68,6 +68,12 @@ internal sealed record LatencyFigures(int Count, double P50Milliseconds, double 
 /// <summary>One alternating round of the throughput comparison (all three measured back to back).</summary>
 internal sealed record ThroughputRound(int Round, string Order, Throughput Bare, Throughput Pipeline, Throughput Naive)
 {
+    /// <summary>
+    /// Set when other work on the machine took cores from the bare or the pipeline side: that side used less than
+    /// <see cref="Rounds.DisturbedShare"/> of the CPU share it used in its best round.
+    /// </summary>
+    public bool Disturbed { get; init; }
+
     public double PipelineToBare => Pipeline.FramesPerSecond / Bare.FramesPerSecond;
 
     public double PipelineToNaive => Pipeline.FramesPerSecond / Naive.FramesPerSecond;
@@ -91,6 +97,32 @@ internal sealed record TiledRound(Throughput Pipeline, Throughput BareTiles)
 /// <summary>Medians over rounds.</summary>
 internal static class Rounds
 {
+    /// <summary>A side that got less than this fraction of its best round's CPU share was slowed by other work.</summary>
+    public const double DisturbedShare = 0.85;
+
+    /// <summary>The least undisturbed rounds the headline figures are taken from; with fewer, every round counts.</summary>
+    public const int MinimumUndisturbed = 3;
+
+    /// <summary>Marks the rounds in which the bare or the pipeline side was starved of CPU by other work on the machine.</summary>
+    public static List<ThroughputRound> MarkDisturbed(IReadOnlyList<ThroughputRound> rounds)
+    {
+        double bestBare = 0;
+        double bestPipeline = 0;
+        foreach (ThroughputRound r in rounds)
+        {
+            bestBare = Math.Max(bestBare, r.Bare.CpuShare);
+            bestPipeline = Math.Max(bestPipeline, r.Pipeline.CpuShare);
+        }
+
+        var marked = new List<ThroughputRound>(rounds.Count);
+        foreach (ThroughputRound r in rounds)
+        {
+            marked.Add(r with { Disturbed = r.Bare.CpuShare < DisturbedShare * bestBare || r.Pipeline.CpuShare < DisturbedShare * bestPipeline });
+        }
+
+        return marked;
+    }
+
     public static double Median<T>(IReadOnlyList<T> rounds, Func<T, double> value)
     {
         var values = new double[rounds.Count];

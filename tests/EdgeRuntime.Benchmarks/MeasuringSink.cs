@@ -201,5 +201,8 @@ internal sealed record Throughput(int Frames, double Seconds, double CpuSeconds,
     /// <summary>CPU milliseconds the process spent per frame: the cost that remains when other work competes for the cores.</summary>
     public double CpuMillisecondsPerFrame => Frames > 0 ? CpuSeconds * 1000 / Frames : 0;
 
+    /// <summary>Share of the machine's cores the process used meanwhile.</summary>
+    public double CpuShare => MachineLoad.Share(CpuSeconds, Seconds);
+
     public double AllocatedBytesPerFrame => Frames > 0 ? (double)AllocatedBytes / Frames : 0;
 }

@@ -22,7 +22,6 @@ internal sealed class PipelineRig : IDisposable
     private readonly ModelUnderTest _model;
     private readonly string _stateDirectory;
     private readonly ILoggerFactory _loggers;
-    private readonly IResultSink[] _sinks;
     private readonly int _maxInFlight;
     private readonly FramePool _pool = new();
 
@@ -31,17 +30,14 @@ internal sealed class PipelineRig : IDisposable
     /// <param name="stateDirectory">The pipeline's state folder (sequence numbers).</param>
     /// <param name="loggers">Loggers for the pipeline's parts.</param>
     /// <param name="sink">The measuring sink, published to last.</param>
-    /// <param name="otherSinks">Sinks the service would publish to before it (the MQTT sink when it exists).</param>
     /// <param name="maxInFlight">Frames in flight at most; null for the service's default.</param>
-    public PipelineRig(ModelUnderTest model, string replayFolder, string stateDirectory, ILoggerFactory loggers, MeasuringSink sink,
-        IReadOnlyList<IResultSink> otherSinks, int? maxInFlight = null)
+    public PipelineRig(ModelUnderTest model, string replayFolder, string stateDirectory, ILoggerFactory loggers, MeasuringSink sink, int? maxInFlight = null)
     {
         _model = model;
         _maxInFlight = maxInFlight ?? new PipelineOptions().MaxInFlight;
         _stateDirectory = stateDirectory;
         _loggers = loggers;
         Sink = sink;
-        _sinks = [.. otherSinks, sink];
         var source = new SourceOptions { Kind = SourceKind.Replay, Replay = new ReplayOptions { Directory = replayFolder, Loop = true } };
         Source = new ReplayFrameSource(Options.Create(source), _pool, TimeProvider.System, loggers.CreateLogger<ReplayFrameSource>());
         Postprocessor = new SegmentationPostprocessor(Options.Create(new InspectionOptions()), loggers.CreateLogger<SegmentationPostprocessor>());
@@ -93,14 +89,15 @@ internal sealed class PipelineRig : IDisposable
 
     /// <summary>Starts a pipeline that waits for bursts of triggers; the caller disposes it, which stops it.</summary>
     /// <param name="maxRateHz">Free-run rate cap (0: as fast as the pipeline goes).</param>
+    /// <param name="otherSinks">Sinks the service would publish to before the measuring sink (MQTT), or none.</param>
     /// <param name="serviceDeadline">Keep the service's deadline (for runs whose frames never queue long).</param>
-    public PipelineRun Start(double maxRateHz, bool serviceDeadline = false)
+    public PipelineRun Start(double maxRateHz, IReadOnlyList<IResultSink> otherSinks, bool serviceDeadline = false)
     {
         PipelineOptions options = PipelineOptionsFor(serviceDeadline);
         var trigger = new BurstTrigger(new FreeRunTrigger(
             Options.Create(new TriggerOptions { Kind = TriggerKind.FreeRun, MaxRateHz = maxRateHz }), TimeProvider.System));
         var ledger = new PipelineLedger();
-        var pipeline = new InspectionPipeline(trigger, Source, _model.Provider, Preprocessor, Postprocessor, _sinks,
+        var pipeline = new InspectionPipeline(trigger, Source, _model.Provider, Preprocessor, Postprocessor, [.. otherSinks, Sink],
             Options.Create(options), new PersistentSequence(options.StateDirectory, options.SequenceReserveBlock), ledger,
             new LatencyStatistics(TimeProvider.System), TimeProvider.System, _loggers.CreateLogger<InspectionPipeline>());
         return new PipelineRun(pipeline, trigger, ledger, Sink);
