@@ -49,15 +49,29 @@ public sealed class MosquittoTests(ITestOutputHelper output) : IDisposable
 
         // The subscriber's own session died with the broker; a new one collects the rest.
         await broker.StartAsync();
-        await using TestSubscriber second = await TestSubscriber.ConnectAsync(broker.Port, "edge/line1/result");
+        await using TestSubscriber second = await TestSubscriber.ConnectAsync(broker.Port, "edge/line1/result", "replies/#");
         await second.WaitForAsync(s => ResultSeqs(s, "edge/line1/result").Contains(600), s_wait, "result 600 after the restart");
 
         long[] before = ResultSeqs(subscriber, "edge/line1/result");
         long[] after = ResultSeqs(second, "edge/line1/result");
         long resumeFrom = after.Min();
-        Assert.True(resumeFrom <= before.Max() + 1, $"gap: the first subscriber saw up to {before.Max()}, the second from {resumeFrom}");
         AssertCompleteInOrder(before, 1, before.Max());
         AssertCompleteInOrder(after, resumeFrom, 600);
+
+        // A record the killed broker had acknowledged but not yet forwarded died with it (it kept no
+        // persistence). A consumer sees the gap in seq and asks the device's outbox for the range again.
+        if (resumeFrom > before.Max() + 1)
+        {
+            string range = $"{{\"from\": {before.Max() + 1}, \"to\": {resumeFrom - 1}}}";
+            await second.Client.PublishAsync(new MqttApplicationMessageBuilder()
+                .WithTopic("edge/line1/cmd/replay").WithPayload(range).WithResponseTopic("replies/gap").Build());
+            await second.WaitForAsync(
+                s => Enumerable.Range((int)before.Max() + 1, (int)(resumeFrom - before.Max() - 1)).All(seq => ResultSeqs(s, "edge/line1/result").Contains(seq)),
+                s_wait, "the replayed gap " + range);
+        }
+
+        long[] everything = before.Concat(ResultSeqs(second, "edge/line1/result")).Distinct().Order().ToArray();
+        Assert.Equal(Enumerable.Range(1, 600).Select(i => (long)i), everything);
         Assert.Equal(0, runtime.Outbox.Status.Pending);
         Assert.True(runtime.State.Connects >= 2);
     }
