@@ -91,4 +91,12 @@ public sealed record LedgerSnapshot(
 
     /// <summary>Drops for one reason.</summary>
     public long DropsFor(DropReason reason) => DropsByReason[(int)reason];
+
+    /// <summary>
+    /// Whether the books balance: nothing is counted twice (in flight never negative) and, when the queues are known,
+    /// the triggers in flight are ones the pipeline actually holds (queued, in a stage, or being published; one
+    /// more may sit between two counters read at slightly different moments).
+    /// </summary>
+    public bool Balances(QueueDepths? depths = null) =>
+        InFlight >= 0 && (depths is not { } d || InFlight <= d.Trigger + d.InFlight + d.Publish + 1);
 }

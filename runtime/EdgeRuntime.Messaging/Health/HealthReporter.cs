@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using EdgeRuntime.Core.Inspection;
 using EdgeRuntime.Core.Pipeline;
 using EdgeRuntime.Messaging.Commands;
 using EdgeRuntime.Messaging.Connection;
@@ -18,7 +19,7 @@ public sealed class HealthReporter
     /// <summary>Free space below which health reports <c>degraded</c> (disk-low).</summary>
     public const long DiskLowBytes = 256L * 1024 * 1024;
 
-    private static readonly string[] s_stageNames = ["capture", "preprocess", "inference", "postprocess", "publish"];
+    private static readonly string[] s_stageNames = Enum.GetNames<PipelineStage>().Select(JsonNamingPolicy.CamelCase.ConvertName).ToArray();
 
     private readonly PipelineLedger _ledger;
     private readonly LatencyStatistics _statistics;
@@ -104,7 +105,7 @@ public sealed class HealthReporter
         writer.WriteNumber("lateResults", books.LateResults);
         writer.WriteNumber("failSafeOverflow", books.FailSafeOverflow);
         writer.WriteNumber("inFlight", books.InFlight);
-        writer.WriteBoolean("balanced", Balanced(books, depths));
+        writer.WriteBoolean("balanced", books.Balances(depths));
         writer.WriteEndObject();
 
         if (depths is { } d)
@@ -226,16 +227,6 @@ public sealed class HealthReporter
     /// The books balance when nothing is unaccounted for: every trigger is an outcome or in flight, and what is in flight
     /// is no more than the pipeline can hold (queued triggers, frames in flight and fail-safe results waiting).
     /// </summary>
-    private static bool Balanced(LedgerSnapshot books, QueueDepths? depths)
-    {
-        if (books.InFlight < 0)
-        {
-            return false;
-        }
-
-        return depths is not { } d || books.InFlight <= d.Trigger + d.InFlight + d.Publish + 1;
-    }
-
     private void WriteProcess(Utf8JsonWriter writer, long now)
     {
         using var process = Process.GetCurrentProcess();
