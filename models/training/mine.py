@@ -1,5 +1,6 @@
-"""Hard-negative mining: runs a checkpoint over training images and records pixels it calls a defect where the
-mask says good (e.g. PCB vias taken for pits), so fine-tuning can centre crops on them.
+"""Hard-example mining: runs a checkpoint over training images and records pixels it calls a defect where the
+mask says good (e.g. PCB vias taken for pits) and, with --include-missed, defect pixels it calls good (e.g. bright
+spots on a board read as silkscreen), so fine-tuning can centre crops on both.
 Example: /usr/bin/python3 models/training/mine.py --ckpt runs/fp32/final.pt --data .data/train-s1 --count 1200 --out runs/hard-negatives.npz
 """
 import argparse
@@ -20,6 +21,7 @@ def main():
     p.add_argument("--data", required=True)
     p.add_argument("--count", type=int, default=1200)
     p.add_argument("--threshold", type=float, default=0.3)
+    p.add_argument("--include-missed", action="store_true", help="also record missed defect pixels")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     torch.set_num_threads(2)
@@ -30,7 +32,10 @@ def main():
     with torch.no_grad():
         for s in range(0, len(images), 16):
             prob = model(data.normalize(images[s:s + 16])).softmax(1)
-            wrong = ((1 - prob[:, 0]) >= a.threshold).numpy() & (masks[s:s + 16] == 0)
+            called_defect = ((1 - prob[:, 0]) >= a.threshold).numpy()
+            wrong = called_defect & (masks[s:s + 16] == 0)
+            if a.include_missed:
+                wrong |= ~called_defect & (masks[s:s + 16] > 0)
             for j in range(len(wrong)):
                 ys, xs = np.nonzero(wrong[j])
                 if len(ys):
@@ -39,7 +44,7 @@ def main():
                     points += [(s + j, ys[k], xs[k]) for k in pick]
     arr = np.array(points, dtype=np.int32).reshape(-1, 3)
     np.savez(a.out, points=arr)
-    print(f"{len(arr)} hard-negative points in {len(np.unique(arr[:, 0]))} of {len(images)} images")
+    print(f"{len(arr)} hard-example points in {len(np.unique(arr[:, 0]))} of {len(images)} images")
 
 
 if __name__ == "__main__":
