@@ -17,8 +17,8 @@ public enum PackageSignatureState
 }
 
 /// <summary>
-/// A model package folder that was opened and verified: its manifest is valid, its ONNX file exists and matches the
-/// manifest's SHA-256, its golden files exist, and its signature was checked as the options asked.
+/// A model package folder that was opened and verified: its manifest is valid, its ONNX file and golden images exist
+/// and match the manifest's SHA-256 digests, and its signature was checked as the options asked.
 /// </summary>
 /// <remarks>
 /// Immutable and safe to share between threads. Holds no open files: the paths are absolute and stay valid while the
@@ -92,8 +92,8 @@ public sealed class ModelPackage
     }
 
     /// <summary>
-    /// Opens the package folder and checks it: manifest, model hash (streamed), golden files and signature, reporting
-    /// every problem found rather than the first.
+    /// Opens the package folder and checks it: manifest, model hash (streamed), golden files and their hashes, and the
+    /// signature, reporting every problem found rather than the first.
     /// </summary>
     /// <exception cref="IOException">A file exists but cannot be read.</exception>
     public static async Task<PackageLoadResult> OpenAsync(string directory, PackageVerificationOptions options, CancellationToken cancellationToken)
@@ -129,7 +129,7 @@ public sealed class ModelPackage
         ModelManifest manifest = loaded.Manifest;
         List<PackageProblem> problems = [];
         await CheckModelFileAsync(root, manifest, problems, cancellationToken).ConfigureAwait(false);
-        CheckGoldenSamples(root, manifest, problems);
+        await CheckGoldenSamplesAsync(root, manifest, problems, cancellationToken).ConfigureAwait(false);
         (PackageSignatureState state, string? keyId) = await CheckSignatureAsync(root, manifestBytes, options, problems, cancellationToken)
             .ConfigureAwait(false);
 
@@ -157,6 +157,27 @@ public sealed class ModelPackage
         return model;
     }
 
+    /// <summary>
+    /// Reads a golden sample image and checks its SHA-256 against the manifest on the bytes read, so the image judged is
+    /// the image that was verified (and signed, through the manifest) even if the file changed since <see cref="OpenAsync"/>.
+    /// </summary>
+    /// <returns>The encoded image bytes; the caller owns the array.</returns>
+    /// <exception cref="ArgumentException"><paramref name="sample"/> is not one of this package's golden samples.</exception>
+    /// <exception cref="ModelPackageException">The file no longer matches the manifest.</exception>
+    /// <exception cref="IOException">The file cannot be read (a missing file is a <see cref="FileNotFoundException"/>).</exception>
+    public async Task<byte[]> ReadVerifiedGoldenSampleAsync(GoldenSampleSpec sample, CancellationToken cancellationToken)
+    {
+        byte[] image = await File.ReadAllBytesAsync(GetGoldenSamplePath(sample), cancellationToken).ConfigureAwait(false);
+        string actual = Convert.ToHexStringLower(SHA256.HashData(image));
+        if (!string.Equals(actual, sample.Sha256, StringComparison.Ordinal))
+        {
+            int index = Manifest.GoldenSamples!.ToList().IndexOf(sample);
+            throw new ModelPackageException(DirectoryPath, [GoldenHashMismatch(sample, index, actual)]);
+        }
+
+        return image;
+    }
+
     /// <summary>The same verified package after its folder was moved (atomic extraction renames the staging folder).</summary>
     internal ModelPackage MovedTo(string directoryPath) => new(directoryPath, Manifest, ManifestBytes.ToArray(), SignatureState, SignerKeyId);
 
@@ -181,20 +202,33 @@ public sealed class ModelPackage
         new(PackageProblemKind.ModelHashMismatch,
             $"{manifest.Model.File} has SHA-256 {actual} but model.sha256 in {PackagePaths.ManifestFileName} is {manifest.Model.Sha256}: the model changed after the manifest was written (if that was intended, run `edge-models package DIR --update-hash` and sign again)");
 
-    private static void CheckGoldenSamples(string root, ModelManifest manifest, List<PackageProblem> problems)
+    private static async Task CheckGoldenSamplesAsync(string root, ModelManifest manifest, List<PackageProblem> problems, CancellationToken cancellationToken)
     {
         int index = 0;
         foreach (GoldenSampleSpec sample in manifest.GoldenSamples ?? [])
         {
-            if (!File.Exists(PackagePaths.Resolve(root, sample.Image)))
+            string path = PackagePaths.Resolve(root, sample.Image);
+            if (!File.Exists(path))
             {
                 problems.Add(new PackageProblem(PackageProblemKind.GoldenSampleMissing,
                     $"{sample.Image} (goldenSamples[{index}].image in {PackagePaths.ManifestFileName}) is not in {root}"));
+            }
+            else
+            {
+                string actual = await Sha256File.ComputeAsync(path, cancellationToken).ConfigureAwait(false);
+                if (!string.Equals(actual, sample.Sha256, StringComparison.Ordinal))
+                {
+                    problems.Add(GoldenHashMismatch(sample, index, actual));
+                }
             }
 
             index++;
         }
     }
+
+    private static PackageProblem GoldenHashMismatch(GoldenSampleSpec sample, int index, string actual) =>
+        new(PackageProblemKind.GoldenSampleHashMismatch,
+            $"{sample.Image} has SHA-256 {actual} but goldenSamples[{index}].sha256 in {PackagePaths.ManifestFileName} is {sample.Sha256}: the golden image changed after the manifest was written");
 
     private static async Task<(PackageSignatureState State, string? KeyId)> CheckSignatureAsync(
         string root, byte[] manifestBytes, PackageVerificationOptions options, List<PackageProblem> problems, CancellationToken cancellationToken)

@@ -10,6 +10,11 @@ namespace EdgeRuntime.ModelPackages;
 /// <param name="SignatureRemoved">True when a manifest.sig was deleted because it signed the previous manifest.</param>
 public sealed record ModelHashUpdate(string Sha256, bool ManifestChanged, bool SignatureRemoved);
 
+/// <summary>The outcome of <see cref="PackageAuthoring.SetGoldenSamplesAsync"/>.</summary>
+/// <param name="Samples">The golden samples now listed in the manifest, in file name order.</param>
+/// <param name="SignatureRemoved">True when a manifest.sig was deleted because it signed the previous manifest.</param>
+public sealed record GoldenSamplesUpdate(IReadOnlyList<GoldenSampleSpec> Samples, bool SignatureRemoved);
+
 /// <summary>
 /// Steps of building a package on a workstation: recording the model's hash and signing. Each writes files
 /// atomically (a temporary file renamed over the old one), so an interrupted step leaves the old file intact.
@@ -122,6 +127,94 @@ public static class PackageAuthoring
                 Directory.Delete(scratch, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Makes the images in <paramref name="imagesDirectory"/> the package's golden samples: copies each into
+    /// <c>golden/</c>, records its SHA-256, and takes its expected verdict and defect classes from
+    /// <paramref name="labelsPath"/>, a JSON Lines file with one object per image:
+    /// <c>{"file": "0001.png", "verdict": "FAIL", "defects": [{"class": 1}, {"class": "blob"}]}</c> (other keys are ignored;
+    /// <c>class</c> is a class index or name; without <c>defects</c> only the verdict is checked). The manifest's
+    /// <c>goldenSamples</c> is replaced; a manifest.sig over the previous manifest is deleted: sign again afterwards.
+    /// Nothing is written when any problem is found.
+    /// </summary>
+    /// <exception cref="ModelPackageException">Every problem found: an unreadable manifest, an image without a label, a
+    /// label naming a class the model does not have, a verdict that contradicts the defects.</exception>
+    public static async Task<GoldenSamplesUpdate> SetGoldenSamplesAsync(string packageDirectory, string imagesDirectory, string labelsPath, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(packageDirectory);
+        ArgumentException.ThrowIfNullOrEmpty(imagesDirectory);
+        ArgumentException.ThrowIfNullOrEmpty(labelsPath);
+        string root = Path.GetFullPath(packageDirectory);
+        string manifestPath = Path.Combine(root, PackagePaths.ManifestFileName);
+        if (!File.Exists(manifestPath))
+        {
+            throw Failure(root, PackageProblemKind.ManifestMissing, $"{root} has no {PackagePaths.ManifestFileName}");
+        }
+
+        byte[] manifestBytes = await SmallFile.ReadAsync(manifestPath, ModelManifest.MaxSizeBytes, cancellationToken).ConfigureAwait(false)
+            ?? throw Failure(root, PackageProblemKind.ManifestInvalid, $"{manifestPath} is larger than {ModelManifest.MaxSizeBytes} bytes");
+        ManifestLoadResult parsed = ModelManifest.Parse(manifestBytes);
+        if (!parsed.IsValid)
+        {
+            throw new ModelPackageException(root, parsed.Problems.Select(PackageProblem.FromManifest).ToList());
+        }
+
+        List<PackageProblem> problems = [];
+        Dictionary<string, GoldenLabel> labels = await GoldenLabel.ReadAllAsync(labelsPath, parsed.Manifest, problems, cancellationToken).ConfigureAwait(false);
+        List<(string Source, GoldenLabel Label)> images = [];
+        foreach (string image in Directory.EnumerateFiles(imagesDirectory).Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileName(image);
+            if (!GoldenLabel.IsImage(name))
+            {
+                continue;
+            }
+
+            if (!PackagePaths.IsGoldenImagePath($"{PackagePaths.GoldenFolderName}/{name}"))
+            {
+                problems.Add(new PackageProblem(PackageProblemKind.GoldenLabelsInvalid, $"{image}: the file name cannot be a golden sample: {PackagePaths.GoldenImageRule}"));
+            }
+            else if (!labels.TryGetValue(name, out GoldenLabel? label))
+            {
+                problems.Add(new PackageProblem(PackageProblemKind.GoldenLabelsInvalid, $"{image} has no line in {labelsPath}: every golden image needs its expected verdict"));
+            }
+            else
+            {
+                images.Add((image, label));
+            }
+        }
+
+        if (images.Count == 0 && problems.Count == 0)
+        {
+            problems.Add(new PackageProblem(PackageProblemKind.GoldenSampleMissing, $"{imagesDirectory} holds no PNG, JPEG or BMP image"));
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ModelPackageException(root, problems);
+        }
+
+        List<GoldenSampleSpec> samples = [];
+        foreach ((string source, GoldenLabel label) in images)
+        {
+            byte[] bytes = await File.ReadAllBytesAsync(source, cancellationToken).ConfigureAwait(false);
+            string relative = $"{PackagePaths.GoldenFolderName}/{Path.GetFileName(source)}";
+            await AtomicFile.WriteAsync(PackagePaths.Resolve(root, relative), bytes, cancellationToken).ConfigureAwait(false);
+            samples.Add(new GoldenSampleSpec
+            {
+                Image = relative,
+                Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+                Verdict = label.Verdict,
+                Classes = label.Classes,
+            });
+        }
+
+        await AtomicFile.WriteAsync(manifestPath, ManifestEditor.WithGoldenSamples(manifestBytes, samples), cancellationToken).ConfigureAwait(false);
+        string signaturePath = Path.Combine(root, PackagePaths.SignatureFileName);
+        bool signatureRemoved = File.Exists(signaturePath);
+        File.Delete(signaturePath);
+        return new GoldenSamplesUpdate(samples, signatureRemoved);
     }
 
     private static ModelPackageException Failure(string subject, PackageProblemKind kind, string message) =>

@@ -21,6 +21,15 @@ public enum PackageProblemKind
     /// <summary>A golden sample image listed by the manifest is not in the package.</summary>
     GoldenSampleMissing,
 
+    /// <summary>A golden sample image's SHA-256 differs from the manifest's: the image changed after the manifest was written.</summary>
+    GoldenSampleHashMismatch,
+
+    /// <summary>
+    /// Golden samples cannot be set from the images and labels given: an image without a label line, a line without a
+    /// usable verdict, a class the model does not have, a verdict that contradicts the defects.
+    /// </summary>
+    GoldenLabelsInvalid,
+
     /// <summary>A signature is required and the package has no manifest.sig.</summary>
     SignatureMissing,
 

@@ -27,7 +27,7 @@ public sealed class PipelineTests : IDisposable
         FakeModelProvider Models,
         CollectingSink Sink);
 
-    private Rig Build(PipelineOptions options, TimeProvider time, TriggerPacingChoice pacing = TriggerPacingChoice.External)
+    private Rig Build(PipelineOptions options, TimeProvider time, TriggerPacingChoice pacing = TriggerPacingChoice.External, IInspectionObserver? observer = null)
     {
         options.StateDirectory = _stateDirectory;
         var trigger = new ManualTrigger(time, pacing == TriggerPacingChoice.OnDemand ? Triggers.TriggerPacing.OnDemand : Triggers.TriggerPacing.External);
@@ -38,7 +38,7 @@ public sealed class PipelineTests : IDisposable
         var pipeline = new InspectionPipeline(
             trigger, source, models, new FirstPixelPreprocessor(), new ThresholdPostprocessor(), [sink],
             MsOptions.Create(options), new PersistentSequence(_stateDirectory, options.SequenceReserveBlock),
-            new PipelineLedger(), new LatencyStatistics(time), time, NullLogger<InspectionPipeline>.Instance);
+            new PipelineLedger(), new LatencyStatistics(time), time, NullLogger<InspectionPipeline>.Instance, observer);
         return new Rig(pipeline, trigger, source, session, models, sink);
     }
 
@@ -85,6 +85,57 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(30, books.Inspected);
         Assert.Equal(0, books.InFlight);
         Assert.Equal(0, rig.Models.Leases);
+    }
+
+    [Fact]
+    public async Task TheObserverSeesEachInspectedFrameAfterItsResultIsPublishedAndItsFailureCostsNoResult()
+    {
+        var observer = new RecordingObserver();
+        Rig rig = Build(new PipelineOptions { MaxInFlight = 4 }, TimeProvider.System, observer: observer);
+        observer.Sink = rig.Sink;
+        observer.Models = rig.Models;
+        rig.Source.DefectEvery = 2;
+        using var stop = new CancellationTokenSource();
+        Task run = rig.Pipeline.RunAsync(stop.Token);
+
+        for (int i = 0; i < 6; i++)
+        {
+            rig.Trigger.Fire();
+            await WaitUntilAsync(() => observer.Seen.Count == i + 1);
+        }
+
+        await stop.CancelAsync();
+        await run;
+
+        // It saw every frame, with its lease still held, only after the sink had the result, and throwing changed nothing.
+        Assert.Equal(6, rig.Sink.Results.Count);
+        Assert.Equal(rig.Sink.Results.Select(r => (r.Sequence, r.Verdict)), observer.Seen.Select(s => (s.Sequence, s.Verdict)));
+        Assert.Equal(3, observer.Seen.Count(s => s.Verdict == Verdict.Fail));
+        Assert.All(observer.Seen, s => Assert.True(s.PublishedBefore && s.Leased));
+        Assert.All(rig.Sink.Results, r => Assert.Equal(ResultStatus.Inspected, r.Status));
+        Assert.Equal(6, rig.Pipeline.Ledger.Snapshot().Inspected);
+        Assert.Equal(0, rig.Models.Leases);
+    }
+
+    private sealed class RecordingObserver : IInspectionObserver
+    {
+        public CollectingSink? Sink { get; set; }
+
+        public FakeModelProvider? Models { get; set; }
+
+        public List<(long Sequence, Verdict Verdict, bool PublishedBefore, bool Leased)> Seen { get; } = [];
+
+        public void OnPublished(in InspectedFrame frame)
+        {
+            long sequence = frame.Result.Sequence;
+            bool published = Sink!.Results.Any(r => r.Sequence == sequence);
+            lock (Seen)
+            {
+                Seen.Add((sequence, frame.Result.Verdict, published, Models!.Leases > 0 && frame.Buffers.Owner == frame.Session));
+            }
+
+            throw new InvalidOperationException("an observer bug");
+        }
     }
 
     [Fact]

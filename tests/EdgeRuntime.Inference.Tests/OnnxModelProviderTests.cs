@@ -61,11 +61,13 @@ public sealed class OnnxModelProviderTests : IDisposable
         Assert.True((await first).Succeeded);
 
         Assert.Equal(ModelPhase.Warming, loading.Phase);
-        Assert.Equal("creating the session", loading.Message);
+        Assert.Equal("step 2 of 4: creating the session", loading.Message);
         Assert.Equal(TimeSpan.FromSeconds(30), loading.Elapsed);
         Assert.Null(loading.Active);
         Assert.Equal(TimeSpan.FromSeconds(30), loading.Load!.Elapsed);
-        Assert.Equal("no model is serving (Warming: creating the session)", refused.Message);
+        Assert.Equal(new ModelLoadProgress(loading.Load.Package, ModelPhase.Warming, "step 2 of 4: creating the session", TimeSpan.FromSeconds(30), 2, 4, ModelLoadSteps.CreateSession),
+            loading.Load);
+        Assert.Equal("no model is serving (Warming: step 2 of 4: creating the session)", refused.Message);
 
         probe.Close();
         string second = harness.Package("b", TestModels.Retrained, new ManifestFields { Version = "1.1.0" });
@@ -82,7 +84,8 @@ public sealed class OnnxModelProviderTests : IDisposable
 
         Assert.Equal(ModelPhase.Ready, swapping.Phase);
         Assert.Equal("1.0.0", swapping.Active!.Version);
-        Assert.Equal(new ModelLoadProgress(second, ModelPhase.Warming, "creating the session", TimeSpan.Zero), swapping.Load);
+        Assert.Equal(new ModelLoadProgress(second, ModelPhase.Warming, "step 2 of 4: creating the session", TimeSpan.Zero, 2, 4, ModelLoadSteps.CreateSession), swapping.Load);
+        Assert.EndsWith($"; loading {second} beside it, step 2 of 4: creating the session, 0 s", swapping.Message, StringComparison.Ordinal);
         Assert.Equal("1.1.0", harness.Provider.State.Active!.Version);
         Assert.Null(harness.Provider.State.Load);
     }

@@ -87,6 +87,36 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public void GoldenIntervalAndShadowSettingsOutOfRangeAreReportedWithKeyValueAndRange()
+    {
+        var options = new ModelOptions
+        {
+            Package = "/opt/models/active",
+            GoldenCheckMinutes = -1,
+            Shadow = new ShadowOptions { Package = "/opt/models/candidate", Fraction = 1.5, MaxExamples = -1, MaxQueued = 0 },
+        };
+
+        ValidateOptionsResult result = new ModelOptionsValidator().Validate(null, options);
+
+        Assert.Equal(
+            [
+                "Model:GoldenCheckMinutes = -1: must be between 0 and 10080 minutes (0 = no periodic check)",
+                "Model:Shadow:Fraction = 1.5: must be more than 0 and at most 1 (the share of frames the shadow model judges)",
+                "Model:Shadow:MaxExamples = -1: must be between 0 and 1000 disagreements kept",
+                "Model:Shadow:MaxQueued = 0: must be between 1 and 64 frames waiting for the shadow model",
+            ],
+            result.Failures);
+    }
+
+    [Fact]
+    public void ShadowSettingsAreOnlyJudgedWhenAShadowPackageIsConfigured()
+    {
+        var options = new ModelOptions { Package = "/opt/models/active", Shadow = new ShadowOptions { Fraction = 7 } };
+
+        Assert.True(new ModelOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
     public void ModelOptionsWithAPackageAreValid()
     {
         Assert.True(new ModelOptionsValidator().Validate(null, new ModelOptions { Package = "/opt/models/defect-unet" }).Succeeded);

@@ -266,7 +266,7 @@ public sealed class ArchiveTests : IDisposable
 
     private static IEnumerable<(string Name, TarEntryType Type, byte[]? Data, string? Link)> ValidEntries() =>
     [
-        ("golden/fail-001.png", TarEntryType.RegularFile, [1, 2, 3], null),
+        ("golden/fail-001.png", TarEntryType.RegularFile, TestPackages.GoldenBytes, null),
         ("manifest.json", TarEntryType.RegularFile, TestPackages.ToBytes(TestPackages.ValidManifest()), null),
         (TestPackages.ModelFileName, TarEntryType.RegularFile, TestPackages.ModelBytes, null),
     ];

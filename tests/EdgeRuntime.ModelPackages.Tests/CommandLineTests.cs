@@ -108,6 +108,31 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task PackageWithGoldenAndLabelsRecordsTheGoldenSamplesBeforeWritingTheArchive()
+    {
+        string folder = TestPackages.Create(_temp.Combine("pkg"));
+        string images = _temp.Combine("golden-source");
+        Directory.CreateDirectory(images);
+        await File.WriteAllBytesAsync(Path.Combine(images, "0001.png"), [9, 9, 9]);
+        await File.WriteAllTextAsync(_temp.Combine("labels.jsonl"), """{"file":"0001.png","verdict":"FAIL","defects":[{"class":2}]}""" + "\n");
+        string archive = _temp.Combine("dist", "tiny.edgepkg");
+
+        CommandRun run = await RunAsync("package", folder, "--golden", images, "--labels", _temp.Combine("labels.jsonl"), "--out", archive);
+        CommandRun verify = await RunAsync("verify", archive);
+        CommandRun halfAsked = await RunAsync("package", folder, "--golden", images, "--out", archive);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("goldenSamples = 1 image(s)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("  golden/0001.png", run.Output, StringComparison.Ordinal);
+        Assert.Contains("golden/fail-001.png is not part of the package", run.Error, StringComparison.Ordinal);
+        Assert.Equal(0, verify.ExitCode);
+        JsonNode golden = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(folder, "manifest.json")))!["goldenSamples"]![0]!;
+        Assert.Equal(TestPackages.Sha256Hex([9, 9, 9]), (string?)golden["sha256"]);
+        Assert.Equal("blob", (string?)golden["classes"]![0]);
+        Assert.Equal(2, halfAsked.ExitCode);
+    }
+
+    [Fact]
     public async Task VerifyFailsWithTheReasonForAPackageSignedByAnotherKey()
     {
         string folder = TestPackages.Create(_temp.Combine("pkg"));

@@ -64,6 +64,17 @@ public sealed class ManifestValidationTests
         { "goldenSamples[0].image=\"golden/../manifest.json\"", "goldenSamples[0].image", "golden/<plain file name>" },
         { "goldenSamples[0].image=\"golden/sub/a.png\"", "goldenSamples[0].image", "golden/<plain file name>" },
         { "goldenSamples[0].verdict=\"MAYBE\"", "goldenSamples[0].verdict", "must be one of: PASS, FAIL" },
+        { "goldenSamples[0].sha256=<delete>", "goldenSamples[0].sha256", "is required" },
+        { "goldenSamples[0].sha256=\"ABC\"", "goldenSamples[0].sha256", "64 lowercase hex digits, the SHA-256 of the image file" },
+        { "goldenSamples[0].classes=[\"scratch\"]", "goldenSamples[0].classes[0]", "must name a defect class of this manifest (exact spelling): linear, blob" },
+        { "goldenSamples[0].classes=[\"Linear\"]", "goldenSamples[0].classes[0]", "must name a defect class of this manifest (exact spelling): linear, blob" },
+        { "goldenSamples[0].classes=[\"good\"]", "goldenSamples[0].classes[0]", "must name a defect class" },
+        { "goldenSamples[0].classes=[\"linear\",\"linear\"]", "goldenSamples[0].classes[1]", "must be unique" },
+        { "goldenSamples[0].classes=[1]", "goldenSamples[0].classes[0]", "must be a string" },
+        { "goldenSamples[0].classes=\"linear\"", "goldenSamples[0].classes", "must be a JSON array" },
+        { "goldenSamples[0].classes=[]", "goldenSamples[0].classes", "at least one defect class for a FAIL sample" },
+        { "goldenSamples[0].verdict=\"PASS\"", "goldenSamples[0].classes", "empty or absent for a PASS sample" },
+        { "goldenSamples[0].file=\"golden/a.png\"", "goldenSamples[0].file", "unknown property; allowed here: image, sha256, verdict, classes" },
         { "tilling={}", "tilling", "did you mean \"tiling\"?" },
         { "input.widht=32", "input.widht", "did you mean \"width\"?" },
         { "classes[1].colour=\"#ffffff\"", "classes[1].colour", "did you mean \"color\"?" },
@@ -102,7 +113,10 @@ public sealed class ManifestValidationTests
         Assert.Equal(new DateTimeOffset(2026, 11, 22, 10, 15, 0, TimeSpan.Zero), manifest.Provenance!.CreatedUtc);
         Assert.Equal(0.9, manifest.Provenance.Metrics!["anyDefectDice"]);
         Assert.Equal("abc123", manifest.Provenance.Extra!["gitCommit"].GetString());
-        Assert.Equal(GoldenVerdict.Fail, Assert.Single(manifest.GoldenSamples!).Verdict);
+        GoldenSampleSpec golden = Assert.Single(manifest.GoldenSamples!);
+        Assert.Equal(GoldenVerdict.Fail, golden.Verdict);
+        Assert.Equal(TestPackages.Sha256Hex(TestPackages.GoldenBytes), golden.Sha256);
+        Assert.Equal(["linear"], golden.Classes);
     }
 
     [Fact]

@@ -24,6 +24,7 @@ public sealed partial class InspectionPipeline : IDisposable
     private readonly IFramePreprocessor _preprocessor;
     private readonly ISegmentationPostprocessor _postprocessor;
     private readonly IResultSink[] _sinks;
+    private readonly IInspectionObserver? _observer;
     private readonly PipelineOptions _options;
     private readonly PersistentSequence _sequence;
     private readonly TimeProvider _time;
@@ -53,7 +54,8 @@ public sealed partial class InspectionPipeline : IDisposable
         PipelineLedger ledger,
         LatencyStatistics statistics,
         TimeProvider timeProvider,
-        ILogger<InspectionPipeline> logger)
+        ILogger<InspectionPipeline> logger,
+        IInspectionObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _trigger = trigger;
@@ -62,6 +64,7 @@ public sealed partial class InspectionPipeline : IDisposable
         _preprocessor = preprocessor;
         _postprocessor = postprocessor;
         _sinks = sinks.ToArray();
+        _observer = observer;
         _options = options.Value;
         _sequence = sequence;
         Ledger = ledger;
@@ -244,7 +247,16 @@ public sealed partial class InspectionPipeline : IDisposable
 
                 long generation = reserved.Start(signal, sequence, signal.Timestamp + _deadlineTicks);
                 _deadlines.Track(reserved, generation);
-                await _triggerQueue.WriteAsync(reserved, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await _triggerQueue.WriteAsync(reserved, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    // Stopped while a blocking queue was full: the counted trigger still gets its fail-safe verdict.
+                    Fail(reserved, generation, DropReason.ShuttingDown, ResultStatus.Dropped);
+                    throw;
+                }
             }
         }
     }
@@ -446,6 +458,10 @@ public sealed partial class InspectionPipeline : IDisposable
                     await PublishToSinksAsync(job.Result, job.Frame, hard).ConfigureAwait(false);
                     EndStage(job, PipelineStage.Publish);
                     Statistics.Record(job.Result.Latencies);
+                    if (_observer is not null)
+                    {
+                        Observe(_observer, job);
+                    }
                 }
                 finally
                 {
@@ -476,6 +492,25 @@ public sealed partial class InspectionPipeline : IDisposable
             // A sink owns its reliability (queues, retries, outbox); one that throws here is broken, which
             // stops the service so its supervisor can restart it rather than silently losing results.
             await sink.PublishAsync(result, frame, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After the verdict is out, while the job still holds its frame, lease and tensors.</summary>
+    private void Observe(IInspectionObserver observer, InspectionJob job)
+    {
+        if (job.Frame is not { } frame || !job.HasLease || job.Layout is not { } layout || job.Buffers is not { } buffers)
+        {
+            return;
+        }
+
+        try
+        {
+            observer.OnPublished(new InspectedFrame(job.Result, frame, job.Lease.Session, layout, buffers));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // An observer only watches: its failure is reported and costs the line nothing.
+            Log.ObserverFailed(_logger, ex, job.Sequence);
         }
     }
 
@@ -577,6 +612,9 @@ public sealed partial class InspectionPipeline : IDisposable
 
         [LoggerMessage(8, LogLevel.Information, "The frame source ended ({Reason}); flushing what is in flight")]
         public static partial void SourceEnded(ILogger logger, string reason);
+
+        [LoggerMessage(9, LogLevel.Warning, "The inspection observer failed on seq {Sequence}; the published result is unaffected")]
+        public static partial void ObserverFailed(ILogger logger, Exception exception, long sequence);
 
         [LoggerMessage(7, LogLevel.Critical, "A pipeline stage failed; the pipeline stops")]
         public static partial void StageFailed(ILogger logger, Exception exception);

@@ -10,11 +10,9 @@ namespace EdgeRuntime.Core.Pipeline;
 internal sealed class StageQueue
 {
     private readonly Channel<InspectionJob> _channel;
-    private readonly OverloadPolicy _policy;
 
     public StageQueue(QueueOptions options, DropReason reason, Action<InspectionJob, DropReason> onDropped)
     {
-        _policy = options.Policy;
         var channelOptions = new BoundedChannelOptions(options.Capacity)
         {
             SingleReader = true,
@@ -36,11 +34,14 @@ internal sealed class StageQueue
 
     public int Count => _channel.Reader.Count;
 
-    /// <summary>Queues a job; waits only under <see cref="OverloadPolicy.Block"/>.</summary>
+    /// <summary>
+    /// Queues a job; waits only under <see cref="OverloadPolicy.Block"/> when the queue is full (the other policies' channels
+    /// always take the write, dropping an item by the policy). A job that finds room is
+    /// queued even when <paramref name="cancellationToken"/> is already cancelled (the channel's own WriteAsync would refuse
+    /// it), so a trigger that was counted and given room is never lost to a stop request.
+    /// </summary>
     public ValueTask WriteAsync(InspectionJob job, CancellationToken cancellationToken) =>
-        _policy == OverloadPolicy.Block || !_channel.Writer.TryWrite(job)
-            ? _channel.Writer.WriteAsync(job, cancellationToken)
-            : ValueTask.CompletedTask;
+        _channel.Writer.TryWrite(job) ? ValueTask.CompletedTask : _channel.Writer.WriteAsync(job, cancellationToken);
 
     /// <summary>Waits until the queue has room (for on-demand pacing).</summary>
     public ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken) => _channel.Writer.WaitToWriteAsync(cancellationToken);

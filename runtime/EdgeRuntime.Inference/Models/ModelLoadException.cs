@@ -14,6 +14,9 @@ public enum ModelLoadStage
 
     /// <summary>The warm-up inference.</summary>
     Warmup,
+
+    /// <summary>The package's golden samples: an image did not get its expected verdict.</summary>
+    GoldenSamples,
 }
 
 /// <summary>

@@ -38,7 +38,7 @@ internal sealed class ModelLoader(InferenceOptions options, string stateDirector
             throw new ModelLoadException(ModelLoadStage.Providers, [$"{package.Manifest.Model.File} cannot run even on the CPU provider: {ex.Message}"], ex);
         }
 
-        return new OnnxInferenceSession(session, package.Manifest, selection, batch);
+        return new OnnxInferenceSession(session, package.Manifest, selection, batch) { Package = package };
     }
 
     /// <summary>

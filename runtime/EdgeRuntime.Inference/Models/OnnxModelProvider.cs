@@ -1,5 +1,7 @@
+using System.Globalization;
 using EdgeRuntime.Core.Pipeline;
 using EdgeRuntime.Core.Processing;
+using EdgeRuntime.Inference.Golden;
 using EdgeRuntime.Inference.Providers;
 using EdgeRuntime.Inference.Sessions;
 using EdgeRuntime.ModelPackages;
@@ -10,15 +12,18 @@ using Microsoft.Extensions.Options;
 namespace EdgeRuntime.Inference.Models;
 
 /// <summary>
-/// The serving model and its replacement. A load verifies the package (manifest, SHA-256, signature when
-/// configured), checks the graph against the manifest, creates the session through the provider chain and runs a
-/// warm-up inference, all beside the serving model; only then does it switch atomically. The old session is disposed
-/// when the last frame that leased it releases it. A package that fails anywhere leaves the serving model untouched
-/// and says why.
+/// The serving model and its replacement. A load verifies the package (manifest, SHA-256 of the model and golden
+/// images, signature when configured), checks the graph against the manifest, creates the session through the
+/// provider chain, runs a warm-up inference and judges the package's golden samples, all beside the serving model
+/// (reported as step i of <see cref="ModelLoadSteps.Count"/>); only then does it switch atomically. The old session is
+/// disposed when the last frame that leased it releases it. A package that fails anywhere leaves the serving model
+/// untouched and says why. <see cref="CheckGoldenSamplesAsync"/> judges the serving model's golden samples again while
+/// it serves; a disagreement turns the state <see cref="ModelPhase.Degraded"/>.
 /// </summary>
 /// <remarks>
 /// <see cref="Acquire"/> and <see cref="Release"/> are thread-safe and allocation-free; loads are serialised (one
-/// at a time). The provider owns every session it creates; dispose it after the pipeline has stopped.
+/// at a time), and so are golden checks. The provider owns every session it creates; dispose it after the pipeline has
+/// stopped.
 /// </remarks>
 public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
 {
@@ -27,22 +32,33 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ModelLoader _loader;
+    private readonly GoldenSampleCheck? _golden;
     private readonly SemaphoreSlim _loadGate = new(1, 1);
+    private readonly SemaphoreSlim _goldenGate = new(1, 1);
     private readonly Lock _stateGate = new();
     private OnnxInferenceSession? _active;
     private long _readySince;
     private LoadInProgress? _load;
     private string? _lastFailure;
     private long _failedSince;
+    private GoldenCheckReport? _goldenReport;
     private bool _disposed;
 
+    /// <param name="modelOptions">The package to load at start-up and how packages are trusted.</param>
+    /// <param name="inferenceOptions">How ONNX Runtime runs models.</param>
+    /// <param name="pipelineOptions">Where state (engine caches) lives.</param>
+    /// <param name="probe">What the device's accelerators are.</param>
+    /// <param name="timeProvider">Clock for state and reports.</param>
+    /// <param name="logger">Log.</param>
+    /// <param name="golden">Judges golden samples; null = packages' golden samples are not checked (logged at each load that has some).</param>
     public OnnxModelProvider(
         IOptions<ModelOptions> modelOptions,
         IOptions<InferenceOptions> inferenceOptions,
         IOptions<PipelineOptions> pipelineOptions,
         IAcceleratorProbe probe,
         TimeProvider timeProvider,
-        ILogger<OnnxModelProvider> logger)
+        ILogger<OnnxModelProvider> logger,
+        GoldenSampleCheck? golden = null)
     {
         ArgumentNullException.ThrowIfNull(modelOptions);
         ArgumentNullException.ThrowIfNull(inferenceOptions);
@@ -51,6 +67,7 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
         _inferenceOptions = inferenceOptions.Value;
         _time = timeProvider;
         _logger = logger;
+        _golden = golden;
         string stateDirectory = Path.GetFullPath(pipelineOptions.Value.StateDirectory);
         _loader = new ModelLoader(_inferenceOptions, stateDirectory, probe, new ProviderChain(logger));
     }
@@ -64,12 +81,26 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
             {
                 long now = _time.GetTimestamp();
                 ModelLoadProgress? load = _load is { } l
-                    ? new ModelLoadProgress(l.Package, l.Phase, l.Message, _time.GetElapsedTime(l.Started, now))
+                    ? new ModelLoadProgress(l.Package, l.Phase, l.Message, _time.GetElapsedTime(l.Started, now), l.Step, ModelLoadSteps.Count, l.StepName)
                     : null;
                 if (_active is { } active)
                 {
-                    return new ModelProviderState(ModelPhase.Ready, $"{active.Identity.Id} {active.Identity.Version} serving on {active.Providers}",
-                        _time.GetElapsedTime(_readySince, now), active.Identity, active.Providers, load, _lastFailure);
+                    string serving = $"{active.Identity.Id} {active.Identity.Version} serving on {active.Providers}";
+                    bool degraded = _goldenReport is { Passed: false };
+                    if (degraded)
+                    {
+                        serving += $"; DEGRADED: its golden check at {_goldenReport!.CheckedUtc:u} failed: {_goldenReport}";
+                    }
+
+                    if (load is not null)
+                    {
+                        // A swap beside the serving model: an operator sees it progress without the model leaving service.
+                        serving += string.Create(CultureInfo.InvariantCulture,
+                            $"; loading {load.Package} beside it, {load.Message}, {load.Elapsed.TotalSeconds:F0} s");
+                    }
+
+                    return new ModelProviderState(degraded ? ModelPhase.Degraded : ModelPhase.Ready, serving,
+                        _time.GetElapsedTime(_readySince, now), active.Identity, active.Providers, load, _lastFailure, _goldenReport);
                 }
 
                 if (_load is { } first)
@@ -109,6 +140,80 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
         finally
         {
             _loadGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Judges the serving model's golden samples again, beside the pipeline: it leases the serving session (a swap
+    /// meanwhile only keeps the old session until the check ends) and runs the images one at a time on its own buffers,
+    /// so frames keep flowing. A disagreement turns the state <see cref="ModelPhase.Degraded"/> with the reason; a later
+    /// passing check of the same model clears it. Checks do not overlap: a second caller waits for the first.
+    /// </summary>
+    /// <returns>The report, also kept in <see cref="ModelProviderState.Golden"/>; null when nothing serves, the serving
+    /// package has no golden samples, or this provider has no <see cref="GoldenSampleCheck"/>.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled; the state keeps the previous report.</exception>
+    public async Task<GoldenCheckReport?> CheckGoldenSamplesAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _goldenGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_golden is null || Volatile.Read(ref _active) is null)
+            {
+                return null;
+            }
+
+            ModelLease lease;
+            try
+            {
+                lease = Acquire();
+            }
+            catch (InvalidOperationException)
+            {
+                // Nothing serves (disposed, or lost a race with a dispose): nothing to check.
+                return null;
+            }
+
+            using (lease)
+            {
+                var session = (OnnxInferenceSession)lease.Session;
+                if (session.Package is not { Manifest.GoldenSamples.Count: > 0 } package)
+                {
+                    return null;
+                }
+
+                GoldenSampleCheck golden = _golden;
+                IReadOnlyList<string> problems = await Task.Run(() => golden.RunAsync(package, session, null, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false);
+                var report = new GoldenCheckReport(session.Identity, _time.GetUtcNow(), package.Manifest.GoldenSamples!.Count, problems);
+                bool wasDegraded;
+                lock (_stateGate)
+                {
+                    if (!ReferenceEquals(_active, session))
+                    {
+                        // Swapped while checking: the report is about a model that no longer serves.
+                        return report;
+                    }
+
+                    wasDegraded = _goldenReport is { Passed: false };
+                    _goldenReport = report;
+                }
+
+                if (!report.Passed)
+                {
+                    Log.GoldenCheckFailed(_logger, session.Identity.Id, session.Identity.Version, string.Join("; ", problems));
+                }
+                else if (wasDegraded)
+                {
+                    Log.GoldenCheckRecovered(_logger, session.Identity.Id, session.Identity.Version, report.Samples);
+                }
+
+                return report;
+            }
+        }
+        finally
+        {
+            _goldenGate.Release();
         }
     }
 
@@ -174,32 +279,35 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
         }
 
         _loadGate.Dispose();
+        _goldenGate.Dispose();
     }
 
     private async Task<ModelLoadOutcome> LoadAsync(string packageDirectory, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
-        SetLoad(new LoadInProgress(packageDirectory, ModelPhase.Loading, "verifying the package", started, started));
+        SetLoad(new LoadInProgress(packageDirectory, ModelPhase.Loading, 1, ModelLoadSteps.Verify, null, started, started));
         Log.LoadStarted(_logger, packageDirectory);
         OnnxInferenceSession? candidate = null;
         try
         {
             ModelPackage package = await OpenPackageAsync(packageDirectory, cancellationToken).ConfigureAwait(false);
             byte[] model = await ReadModelAsync(package, cancellationToken).ConfigureAwait(false);
-            UpdateLoad(ModelPhase.Warming, "creating the session");
+            UpdateLoad(ModelPhase.Warming, 2, ModelLoadSteps.CreateSession, null);
 
             // Session creation and warm-up block for seconds (CPU) to minutes (a TensorRT build): off the caller's thread.
-            candidate = await Task.Run(() => _loader.CreateSession(package, model, message => UpdateLoad(ModelPhase.Warming, message)), CancellationToken.None)
+            candidate = await Task.Run(() => _loader.CreateSession(package, model,
+                    detail => UpdateLoad(ModelPhase.Warming, 2, ModelLoadSteps.CreateSession, detail)), CancellationToken.None)
                 .ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            UpdateLoad(ModelPhase.Warming, $"warm-up inference on {candidate.Providers.Active.DisplayName()}");
+            UpdateLoad(ModelPhase.Warming, 3, ModelLoadSteps.Warmup, "on " + candidate.Providers.Active.DisplayName());
             OnnxInferenceSession warming = candidate;
             await Task.Run(() => _loader.Warmup(warming), CancellationToken.None).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
+            GoldenCheckReport? golden = await CheckCandidateAsync(package, candidate, cancellationToken).ConfigureAwait(false);
 
             TimeSpan elapsed = _time.GetElapsedTime(started);
             ModelLoadOutcome outcome = ModelLoadOutcome.Success(packageDirectory, candidate.Identity, candidate.Providers, elapsed);
-            Activate(candidate);
+            Activate(candidate, golden);
             candidate = null;
             return outcome;
         }
@@ -216,6 +324,37 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
             candidate?.Dispose();
             SetLoad(null);
         }
+    }
+
+    /// <summary>Step 4: the candidate must give every golden sample its expected verdict before it may serve.</summary>
+    /// <exception cref="ModelLoadException">A sample disagreed or could not be read; every such sample is named.</exception>
+    private async Task<GoldenCheckReport?> CheckCandidateAsync(ModelPackage package, OnnxInferenceSession candidate, CancellationToken cancellationToken)
+    {
+        int count = package.Manifest.GoldenSamples?.Count ?? 0;
+        if (count == 0)
+        {
+            return null;
+        }
+
+        if (_golden is not { } golden)
+        {
+            Log.GoldenNotChecked(_logger, candidate.Identity.Id, candidate.Identity.Version, count);
+            return null;
+        }
+
+        UpdateLoad(ModelPhase.Warming, 4, ModelLoadSteps.Golden, null);
+        IReadOnlyList<string> problems = await Task.Run(
+            () => golden.RunAsync(package, candidate, (index, total, image) =>
+                UpdateLoad(ModelPhase.Warming, 4, ModelLoadSteps.Golden, string.Create(CultureInfo.InvariantCulture, $"{index} of {total}: {image}")),
+                cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        if (problems.Count > 0)
+        {
+            throw new ModelLoadException(ModelLoadStage.GoldenSamples, problems);
+        }
+
+        Log.GoldenPassed(_logger, candidate.Identity.Id, candidate.Identity.Version, count);
+        return new GoldenCheckReport(candidate.Identity, _time.GetUtcNow(), count, problems);
     }
 
     private async Task<ModelPackage> OpenPackageAsync(string packageDirectory, CancellationToken cancellationToken)
@@ -260,7 +399,7 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
         }
     }
 
-    private void Activate(OnnxInferenceSession candidate)
+    private void Activate(OnnxInferenceSession candidate, GoldenCheckReport? golden)
     {
         OnnxInferenceSession? previous;
         lock (_stateGate)
@@ -270,6 +409,7 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
             Volatile.Write(ref _active, candidate);
             _readySince = _time.GetTimestamp();
             _lastFailure = null;
+            _goldenReport = golden;
         }
 
         Log.LoadSucceeded(_logger, candidate.Identity.Id, candidate.Identity.Version, candidate.Identity.Precision, candidate.Providers.ToString());
@@ -319,18 +459,31 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
         }
     }
 
-    private void UpdateLoad(ModelPhase phase, string message)
+    private void UpdateLoad(ModelPhase phase, int step, string stepName, string? detail)
     {
         lock (_stateGate)
         {
             if (_load is { } load)
             {
-                _load = load with { Phase = phase, Message = message, PhaseStarted = phase == load.Phase ? load.PhaseStarted : _time.GetTimestamp() };
+                _load = load with
+                {
+                    Phase = phase,
+                    Step = step,
+                    StepName = stepName,
+                    Detail = detail,
+                    PhaseStarted = phase == load.Phase ? load.PhaseStarted : _time.GetTimestamp(),
+                };
             }
         }
     }
 
-    private sealed record LoadInProgress(string Package, ModelPhase Phase, string Message, long Started, long PhaseStarted);
+    private sealed record LoadInProgress(string Package, ModelPhase Phase, int Step, string StepName, string? Detail, long Started, long PhaseStarted)
+    {
+        /// <summary><c>step 2 of 4: creating the session (TensorRT: building the engine)</c>.</summary>
+        public string Message => Detail is null
+            ? string.Create(CultureInfo.InvariantCulture, $"step {Step} of {ModelLoadSteps.Count}: {StepName}")
+            : string.Create(CultureInfo.InvariantCulture, $"step {Step} of {ModelLoadSteps.Count}: {StepName} ({Detail})");
+    }
 
     private static partial class Log
     {
@@ -348,5 +501,17 @@ public sealed partial class OnnxModelProvider : IModelProvider, IDisposable
 
         [LoggerMessage(114, LogLevel.Information, "Model {ModelId} {Version} disposed: its last lease ended")]
         public static partial void Disposed(ILogger logger, string modelId, string version);
+
+        [LoggerMessage(115, LogLevel.Information, "Model {ModelId} {Version}: all {Count} golden samples got their expected verdicts")]
+        public static partial void GoldenPassed(ILogger logger, string modelId, string version, int count);
+
+        [LoggerMessage(116, LogLevel.Error, "Model {ModelId} {Version} DEGRADED: its golden samples no longer get their expected verdicts; it keeps serving. {Problems}")]
+        public static partial void GoldenCheckFailed(ILogger logger, string modelId, string version, string problems);
+
+        [LoggerMessage(117, LogLevel.Information, "Model {ModelId} {Version} recovered: all {Count} golden samples agree again")]
+        public static partial void GoldenCheckRecovered(ILogger logger, string modelId, string version, int count);
+
+        [LoggerMessage(118, LogLevel.Warning, "Model {ModelId} {Version} has {Count} golden samples, but this process has no golden sample check; they were not judged")]
+        public static partial void GoldenNotChecked(ILogger logger, string modelId, string version, int count);
     }
 }

@@ -55,6 +55,9 @@ public sealed class OnnxInferenceSession : IInferenceSession, IDisposable
     /// <summary>Which provider runs the model and why earlier ones were skipped.</summary>
     public ProviderSelection Providers { get; }
 
+    /// <summary>The verified package the session was created from (its golden samples are judged on it); null for a bare session.</summary>
+    public ModelPackages.ModelPackage? Package { get; internal init; }
+
     /// <summary>The batch sizes runs use.</summary>
     public BatchProfile Batch { get; }
 

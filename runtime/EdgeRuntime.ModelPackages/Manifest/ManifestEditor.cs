@@ -36,10 +36,61 @@ public static class ManifestEditor
         }
 
         model["sha256"] = sha256;
-        ArrayBufferWriter<byte> buffer = new(manifestUtf8.Length + 64);
+        return Write(model.Root, manifestUtf8.Length);
+    }
+
+    /// <summary>
+    /// The document with <c>goldenSamples</c> replaced by <paramref name="samples"/> (removed when empty). The result is
+    /// not validated here: open the package afterwards.
+    /// </summary>
+    /// <exception cref="FormatException">The document is not a JSON object.</exception>
+    public static byte[] WithGoldenSamples(ReadOnlySpan<byte> manifestUtf8, IReadOnlyList<GoldenSampleSpec> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(manifestUtf8) as JsonObject
+                ?? throw new FormatException($"{PackagePaths.ManifestFileName} is not a JSON object");
+            _ = root.Count;
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            throw new FormatException($"{PackagePaths.ManifestFileName} is not valid JSON: {ex.Message}", ex);
+        }
+
+        root.Remove("goldenSamples");
+        if (samples.Count > 0)
+        {
+            var array = new JsonArray();
+            foreach (GoldenSampleSpec sample in samples)
+            {
+                var item = new JsonObject
+                {
+                    ["image"] = sample.Image,
+                    ["sha256"] = sample.Sha256,
+                    ["verdict"] = SchemaSpelling.Of(sample.Verdict, ManifestJsonContext.Default.GoldenVerdict),
+                };
+                if (sample.Classes is { } classes)
+                {
+                    item["classes"] = new JsonArray(classes.Select(name => (JsonNode?)JsonValue.Create(name)).ToArray());
+                }
+
+                array.Add(item);
+            }
+
+            root["goldenSamples"] = array;
+        }
+
+        return Write(root, manifestUtf8.Length);
+    }
+
+    private static byte[] Write(JsonNode root, int sizeHint)
+    {
+        ArrayBufferWriter<byte> buffer = new(sizeHint + 64);
         using (Utf8JsonWriter writer = new(buffer, s_writerOptions))
         {
-            model.Root.WriteTo(writer);
+            root.WriteTo(writer);
         }
 
         buffer.Write("\n"u8);

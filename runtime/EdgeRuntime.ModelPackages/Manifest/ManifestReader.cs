@@ -29,7 +29,7 @@ internal sealed partial class ManifestReader
     private static readonly string[] s_classProperties = ["index", "name", "color", "threshold", "minArea"];
     private static readonly string[] s_tilingProperties = ["tileWidth", "tileHeight", "overlap"];
     private static readonly string[] s_provenanceProperties = ["framework", "trainingData", "createdUtc", "metrics"];
-    private static readonly string[] s_goldenProperties = ["image", "verdict"];
+    private static readonly string[] s_goldenProperties = ["image", "sha256", "verdict", "classes"];
 
     private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
 
@@ -135,10 +135,10 @@ internal sealed partial class ManifestReader
         ReadModel(manifest);
         InputFacts input = ReadInput(manifest);
         ReadOutput(manifest);
-        ReadClasses(manifest);
+        Dictionary<string, int>? classNames = ReadClasses(manifest);
         ReadTiling(manifest, input);
         ReadProvenance(manifest);
-        ReadGoldenSamples(manifest);
+        ReadGoldenSamples(manifest, classNames);
     }
 
     private void ReadModel(JsonObjectView manifest)
@@ -275,12 +275,14 @@ internal sealed partial class ManifestReader
         ReadEnum(output, "activation", ManifestJsonContext.Default.OutputActivation);
     }
 
-    private void ReadClasses(JsonObjectView manifest)
+    /// <summary>Reads the classes; returns their indices by name (case-sensitive), or null when the list has a problem of its own.</summary>
+    private Dictionary<string, int>? ReadClasses(JsonObjectView manifest)
     {
+        int problemsBefore = _problems.Count;
         JsonElement? array = ReadArray(manifest, "classes");
         if (array is not { } classes)
         {
-            return;
+            return null;
         }
 
         string path = manifest.PathOf("classes");
@@ -297,6 +299,10 @@ internal sealed partial class ManifestReader
             ReadClass(element, $"{path}[{position}]", position, names);
             position++;
         }
+
+        // A broken class list is reported once, not again through every golden sample that names a class.
+        // Results name classes with the manifest's own spelling, so references to them must use it too.
+        return _problems.Count > problemsBefore ? null : names.ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal);
     }
 
     private void ReadClass(JsonElement element, string path, int position, Dictionary<string, int> names)
@@ -444,7 +450,7 @@ internal sealed partial class ManifestReader
         }
     }
 
-    private void ReadGoldenSamples(JsonObjectView manifest)
+    private void ReadGoldenSamples(JsonObjectView manifest, Dictionary<string, int>? classNames)
     {
         if (!manifest.Has("goldenSamples"))
         {
@@ -482,7 +488,64 @@ internal sealed partial class ManifestReader
                 }
             }
 
-            ReadEnum(sample, "verdict", ManifestJsonContext.Default.GoldenVerdict);
+            string? sha256 = ReadString(sample, "sha256");
+            if (sha256 is not null && !Sha256Pattern().IsMatch(sha256))
+            {
+                Report(sample.PathOf("sha256"), sample["sha256"],
+                    "must be 64 lowercase hex digits, the SHA-256 of the image file (edge-models package DIR --golden IMAGES --labels FILE writes it)");
+            }
+
+            GoldenVerdict? verdict = ReadEnum(sample, "verdict", ManifestJsonContext.Default.GoldenVerdict);
+            if (sample.Has("classes"))
+            {
+                ReadGoldenClasses(sample, verdict, classNames);
+            }
+        }
+    }
+
+    private void ReadGoldenClasses(JsonObjectView sample, GoldenVerdict? verdict, Dictionary<string, int>? classNames)
+    {
+        JsonElement? array = ReadArray(sample, "classes");
+        if (array is not { } classes)
+        {
+            return;
+        }
+
+        string path = sample.PathOf("classes");
+        int count = classes.GetArrayLength();
+        if (verdict == GoldenVerdict.Pass && count > 0)
+        {
+            Report(path, classes, "must be empty or absent for a PASS sample: a part that passes has no defects");
+        }
+        else if (verdict == GoldenVerdict.Fail && count == 0)
+        {
+            Report(path, classes, "must name at least one defect class for a FAIL sample (leave it out to check only the verdict)");
+        }
+
+        string? defectClasses = classNames is null
+            ? null
+            : string.Join(", ", classNames.Where(pair => pair.Value > 0).OrderBy(pair => pair.Value).Select(pair => pair.Key));
+        HashSet<string> seen = new(StringComparer.Ordinal);
+        int index = 0;
+        foreach (JsonElement element in classes.EnumerateArray())
+        {
+            string itemPath = $"{path}[{index}]";
+            index++;
+            if (element.ValueKind != JsonValueKind.String)
+            {
+                Report(itemPath, element, "must be a string: the name of a defect class");
+                continue;
+            }
+
+            string name = element.GetString()!;
+            if (!seen.Add(name))
+            {
+                Report(itemPath, element, "must be unique: the class is listed twice");
+            }
+            else if (classNames is not null && (!classNames.TryGetValue(name, out int classIndex) || classIndex == 0))
+            {
+                Report(itemPath, element, $"must name a defect class of this manifest (exact spelling): {defectClasses}");
+            }
         }
     }
 

@@ -189,11 +189,23 @@ public sealed record ProvenanceSpec
     internal Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
-/// <summary>An image with a known verdict, used to check a deployed model end to end.</summary>
+/// <summary>
+/// An image with a known verdict, used to check a model end to end (the runtime's own preprocessing, model and
+/// postprocessing) after every load and, when configured, periodically while it serves.
+/// </summary>
 public sealed record GoldenSampleSpec
 {
     /// <summary>Package-relative path <c>golden/&lt;file name&gt;</c>, '/' separated.</summary>
     public required string Image { get; init; }
 
+    /// <summary>SHA-256 of the image file, 64 lowercase hex digits: a golden image decides whether a model may serve, so it is verified like the model.</summary>
+    public required string Sha256 { get; init; }
+
     public required GoldenVerdict Verdict { get; init; }
+
+    /// <summary>
+    /// When present, the defect classes (names from <see cref="ModelManifest.Classes"/>) the model must report on the
+    /// image: exactly this set, no more and no fewer. Absent: only the verdict is checked. Empty for a PASS sample.
+    /// </summary>
+    public IReadOnlyList<string>? Classes { get; init; }
 }

@@ -1,4 +1,5 @@
 using EdgeRuntime.Core.Pipeline;
+using EdgeRuntime.Inference.Golden;
 using EdgeRuntime.Inference.Models;
 using EdgeRuntime.Inference.Providers;
 using Microsoft.Extensions.Time.Testing;
@@ -8,7 +9,7 @@ namespace EdgeRuntime.Inference.Tests.Support;
 /// <summary>An <see cref="OnnxModelProvider"/> over a temporary state folder, with a recording logger and fake time.</summary>
 internal sealed class ProviderHarness : IDisposable
 {
-    public ProviderHarness(ModelOptions? model = null, Action<InferenceOptions>? configure = null, IAcceleratorProbe? probe = null)
+    public ProviderHarness(ModelOptions? model = null, Action<InferenceOptions>? configure = null, IAcceleratorProbe? probe = null, GoldenSampleCheck? golden = null)
     {
         Options = new InferenceOptions { IntraOpThreads = 1, MaxBatch = 4 };
         configure?.Invoke(Options);
@@ -18,7 +19,8 @@ internal sealed class ProviderHarness : IDisposable
             Microsoft.Extensions.Options.Options.Create(new PipelineOptions { StateDirectory = Directory.Combine("state") }),
             probe ?? new NativeAcceleratorProbe(),
             Time,
-            Logger);
+            Logger,
+            golden);
     }
 
     public TempDirectory Directory { get; } = new();

@@ -20,6 +20,12 @@ internal static class TestModels
     /// <summary>Batch fixed to 4, seed 1.</summary>
     public static string Batch4 => Path.Combine(AppContext.BaseDirectory, "TestData", "tiny-unet-batch4.onnx");
 
+    /// <summary>
+    /// tests/EdgeModels.Tests/TestData/colour-segmenter.onnx: 32x32, pointwise, so its answer is known for every pixel under
+    /// the test manifest's normalisation: pure red is class 1 (linear), pure blue class 2 (blob), mid grey good.
+    /// </summary>
+    public static string Colour => Path.Combine(AppContext.BaseDirectory, "TestData", "colour-segmenter.onnx");
+
     /// <summary>Deterministic pseudo-random input in roughly the normalised range.</summary>
     public static float[] RandomInput(int items, int seed)
     {

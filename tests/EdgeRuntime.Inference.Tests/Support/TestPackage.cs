@@ -22,6 +22,12 @@ internal sealed record ManifestFields
     public string OutputName { get; init; } = "logits";
 
     public int Classes { get; init; } = TestModels.Classes;
+
+    /// <summary>Defect class names (index 1 on); null = defect1, defect2, ...</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>Last word on the manifest document (thresholds, tiling, golden samples).</summary>
+    public Action<JsonObject>? Edit { get; init; }
 }
 
 /// <summary>Writes model package folders (manifest.json + model.onnx) for tests.</summary>
@@ -55,7 +61,8 @@ internal static class TestPackage
         string[] colors = ["#000000", "#ff3030", "#30a0ff", "#30ff30", "#ffff30"];
         for (int i = 0; i < fields.Classes; i++)
         {
-            var item = new JsonObject { ["index"] = i, ["name"] = i == 0 ? "good" : $"defect{i}", ["color"] = colors[i % colors.Length] };
+            string name = i == 0 ? "good" : fields.ClassNames is { } names ? names[i - 1] : $"defect{i}";
+            var item = new JsonObject { ["index"] = i, ["name"] = name, ["color"] = colors[i % colors.Length] };
             if (i > 0)
             {
                 item["threshold"] = 0.5;
@@ -96,6 +103,7 @@ internal static class TestPackage
             ["classes"] = classes,
             ["tiling"] = new JsonObject { ["tileWidth"] = fields.Size, ["tileHeight"] = fields.Size, ["overlap"] = 8 },
         };
+        fields.Edit?.Invoke(manifest);
         return System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 }

@@ -42,7 +42,7 @@ public static class TestPackages
             "metrics": { "anyDefectDice": 0.9 },
             "gitCommit": "abc123"
           },
-          "goldenSamples": [ { "image": "golden/fail-001.png", "verdict": "FAIL" } ]
+          "goldenSamples": [ { "image": "golden/fail-001.png", "sha256": "GOLDEN_SHA256", "verdict": "FAIL", "classes": ["linear"] } ]
         }
         """;
 
@@ -50,12 +50,17 @@ public static class TestPackages
 
     public static byte[] ModelBytes => File.ReadAllBytes(ModelSourcePath);
 
+    /// <summary>The bytes of golden/fail-001.png (a stand-in: the package library never decodes golden images).</summary>
+    public static byte[] GoldenBytes => [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3];
+
     /// <summary>SHA-256 as 64 lowercase hex digits, computed here independently of the library.</summary>
     public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    /// <summary>The valid manifest with the tiny model's real hash, as a mutable document.</summary>
+    /// <summary>The valid manifest with the tiny model's and the golden image's real hashes, as a mutable document.</summary>
     public static JsonObject ValidManifest() =>
-        (JsonObject)JsonNode.Parse(ValidManifestTemplate.Replace("SHA256", Sha256Hex(ModelBytes), StringComparison.Ordinal))!;
+        (JsonObject)JsonNode.Parse(ValidManifestTemplate
+            .Replace("GOLDEN_SHA256", Sha256Hex(GoldenBytes), StringComparison.Ordinal)
+            .Replace("SHA256", Sha256Hex(ModelBytes), StringComparison.Ordinal))!;
 
     public static byte[] ToBytes(JsonNode manifest) => Encoding.UTF8.GetBytes(manifest.ToJsonString());
 
@@ -64,7 +69,7 @@ public static class TestPackages
     {
         Directory.CreateDirectory(Path.Combine(folder, "golden"));
         File.Copy(ModelSourcePath, Path.Combine(folder, ModelFileName));
-        File.WriteAllBytes(Path.Combine(folder, "golden", "fail-001.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(folder, "golden", "fail-001.png"), GoldenBytes);
         JsonObject manifest = ValidManifest();
         editManifest?.Invoke(manifest);
         File.WriteAllBytes(Path.Combine(folder, PackagePaths.ManifestFileName), ToBytes(manifest));

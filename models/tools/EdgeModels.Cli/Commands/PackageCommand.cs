@@ -6,7 +6,8 @@ namespace EdgeModels.Cli.Commands;
 
 /// <summary>
 /// <c>edge-models package</c>: verifies a package folder (manifest, model hash, golden files) and writes it as one
-/// deterministic <c>&lt;id&gt;-&lt;version&gt;.edgepkg</c> archive. <c>--update-hash</c> first records the model's SHA-256.
+/// deterministic <c>&lt;id&gt;-&lt;version&gt;.edgepkg</c> archive. <c>--update-hash</c> first records the model's SHA-256;
+/// <c>--golden DIR --labels FILE</c> first makes DIR's images the package's golden samples.
 /// </summary>
 internal static class PackageCommand
 {
@@ -19,14 +20,25 @@ internal static class PackageCommand
             Description = "Compute the model file's SHA-256 and write it to model.sha256 first (removes a manifest.sig that no longer matches).",
         };
 
+        Option<DirectoryInfo?> goldenOption = new("--golden")
+        {
+            Description = "Make the images in this folder the golden samples: copied to golden/, hashed, listed in goldenSamples (needs --labels).",
+        };
+        Option<FileInfo?> labelsOption = new("--labels")
+        {
+            Description = "JSON Lines, one object per golden image: {\"file\": \"0001.png\", \"verdict\": \"FAIL\", \"defects\": [{\"class\": 1}]} (defects optional).",
+        };
+
         Command command = new("package", "Verify a model package folder and write it as a single .edgepkg archive.")
         {
-            folderArgument, outOption, updateHashOption,
+            folderArgument, outOption, updateHashOption, goldenOption, labelsOption,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetRequiredValue(folderArgument).FullName,
             parse.GetValue(outOption)?.FullName,
             parse.GetValue(updateHashOption),
+            parse.GetValue(goldenOption)?.FullName,
+            parse.GetValue(labelsOption)?.FullName,
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error,
             cancellationToken));
@@ -34,7 +46,7 @@ internal static class PackageCommand
     }
 
     private static async Task<int> RunAsync(
-        string folder, string? archivePath, bool updateHash, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        string folder, string? archivePath, bool updateHash, string? golden, string? labels, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(folder))
         {
@@ -42,8 +54,26 @@ internal static class PackageCommand
             return PackageConsole.UsageError;
         }
 
+        if ((golden is null) != (labels is null) || (golden is not null && !Directory.Exists(golden)))
+        {
+            await error.WriteLineAsync("--golden needs a folder of images and --labels their expected verdicts (both, or neither).").ConfigureAwait(false);
+            return PackageConsole.UsageError;
+        }
+
         try
         {
+            if (golden is not null)
+            {
+                GoldenSamplesUpdate update = await PackageAuthoring.SetGoldenSamplesAsync(folder, golden, labels!, cancellationToken).ConfigureAwait(false);
+                await output.WriteLineAsync($"goldenSamples = {update.Samples.Count} image(s) from {golden}").ConfigureAwait(false);
+                if (update.SignatureRemoved)
+                {
+                    await error.WriteLineAsync(
+                        $"warning: removed {PackagePaths.SignatureFileName}, which signed the previous manifest; sign the package again (edge-models sign)")
+                        .ConfigureAwait(false);
+                }
+            }
+
             if (updateHash)
             {
                 ModelHashUpdate update = await PackageAuthoring.UpdateModelHashAsync(folder, cancellationToken).ConfigureAwait(false);
