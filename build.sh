@@ -61,9 +61,13 @@ ensure_dotnet() {
 }
 
 # What each kind of work needs from the OS. libgtk-3-0 carries the shared libraries that OpenCvSharp's
-# native build links against; mosquitto is the real broker the messaging tests start.
+# native build links against; mosquitto is the real broker the messaging tests start; python3-jsonschema is the
+# reference JSON Schema validator the payload schema tests run (any python3 on the PATH that has it will do).
 deps_runtime() { ensure_dotnet; ensure_apt_packages libgtk-3-0 libgomp1; }
-deps_test() { deps_runtime; ensure_apt_packages mosquitto mosquitto-clients openssl; }
+deps_test() { deps_runtime; ensure_apt_packages mosquitto mosquitto-clients openssl; ensure_jsonschema; }
+ensure_jsonschema() {
+  python3 -c 'import jsonschema' 2>/dev/null || /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || ensure_apt_packages python3-jsonschema
+}
 deps_training() { ensure_apt_packages python3-torch python3-onnx python3-numpy python3-pil; }
 
 # ---------------------------------------------------------------------------------------------

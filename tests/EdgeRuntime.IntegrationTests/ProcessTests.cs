@@ -10,25 +10,9 @@ public sealed class ProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_state, recursive: true);
 
-    private static Process Start(string arguments, IDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo("dotnet", $"\"{RepositoryPaths.HostExecutable}\" {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException("edge-runtime did not start");
-    }
-
     private static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string arguments, IDictionary<string, string>? environment = null)
     {
-        using Process process = Start(arguments, environment);
+        using Process process = RuntimeProcess.Start(arguments, environment);
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> errors = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -86,7 +70,7 @@ public sealed class ProcessTests : IDisposable
     [Fact]
     public async Task InterruptStopsTheServiceCleanlyAfterFlushingWhatIsInFlight()
     {
-        using Process process = Start("run", new Dictionary<string, string>
+        using Process process = RuntimeProcess.Start("run", new Dictionary<string, string>
         {
             ["EDGERUNTIME_Model__Package"] = RepositoryPaths.SampleModel,
             ["EDGERUNTIME_Source__Replay__Directory"] = RepositoryPaths.Samples,
@@ -120,7 +104,7 @@ public sealed class ProcessTests : IDisposable
         process.BeginErrorReadLine();
 
         await firstResults.Task.WaitAsync(TimeSpan.FromMinutes(2));
-        Assert.Equal(0, SendInterrupt(process.Id));
+        Assert.Equal(0, RuntimeProcess.Interrupt(process.Id));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
 
@@ -208,9 +192,4 @@ public sealed class ProcessTests : IDisposable
         Assert.Contains("b-broken.png", errors, StringComparison.Ordinal);
         Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
-
-    private static int SendInterrupt(int pid) => Kill(pid, 2);
 }

@@ -160,6 +160,129 @@ public sealed class CommandProcessorTests : IDisposable
         Assert.Equal("defect-unet", result.GetProperty("model").GetProperty("id").GetString());
     }
 
+    [Theory]
+    [InlineData("{\"id\": \"\xff\xfe\"}")]
+    [InlineData("{\"section\": \"Mqtt\xc3\x28\"}")]
+    [InlineData("{\"\xe2\x28\xa1\": 1}")]
+    public void InvalidUtf8InsideTheJsonIsRefusedAsMalformed(string latin1)
+    {
+        // Latin-1 maps each char to the byte of the same value: the payload carries exactly these bytes.
+        byte[] payload = System.Text.Encoding.Latin1.GetBytes(latin1);
+        CommandOutcome outcome = _processor.Handle("config/get", new ReadOnlySequence<byte>(payload));
+        Assert.Equal("malformed", ErrorCode(JsonDocument.Parse(outcome.Reply).RootElement));
+    }
+
+    private (CommandProcessor Processor, RecordingConfigurationStore Store, RecordingRestarter Restarter) WithStoreAndRestarter()
+    {
+        var store = new RecordingConfigurationStore();
+        var restarter = new RecordingRestarter();
+        return (new CommandProcessor(4096, _trigger, null, null, _outbox, TimeProvider.System, store, restarter), store, restarter);
+    }
+
+    private static JsonElement Run(CommandProcessor processor, string name, string payload, out CommandOutcome outcome)
+    {
+        outcome = processor.Handle(name, new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(payload)));
+        return JsonDocument.Parse(outcome.Reply).RootElement.Clone();
+    }
+
+    [Fact]
+    public void ConfigSetHandsTheStoreEachValueAsTheBinderReadsItAndReportsHowEachTookEffect()
+    {
+        (CommandProcessor processor, RecordingConfigurationStore store, _) = WithStoreAndRestarter();
+        store.LiveKeys.Add("Mqtt:HealthIntervalSeconds");
+        JsonElement reply = Run(processor, "config/set",
+            "{\"id\": 7, \"values\": {\"Mqtt:HealthIntervalSeconds\": 30, \"Pipeline:FailSafeVerdict\": \"Pass\", \"Archive:Enabled\": false, \"Archive:PassSampleRate\": 0.25}}",
+            out CommandOutcome outcome);
+
+        Assert.True(outcome.Succeeded);
+        Assert.Equal(7, reply.GetProperty("id").GetInt32());
+        Assert.Equal(
+            [new("Mqtt:HealthIntervalSeconds", "30"), new("Pipeline:FailSafeVerdict", "Pass"), new("Archive:Enabled", "false"), new KeyValuePair<string, string>("Archive:PassSampleRate", "0.25")],
+            Assert.Single(store.Updates));
+        JsonElement keys = reply.GetProperty("result").GetProperty("keys");
+        Assert.Equal("live", keys.GetProperty("Mqtt:HealthIntervalSeconds").GetString());
+        Assert.Equal("restart-required", keys.GetProperty("Pipeline:FailSafeVerdict").GetString());
+        Assert.True(reply.GetProperty("result").GetProperty("restartRequired").GetBoolean());
+        Assert.Equal("/etc/edge-runtime/config.json", reply.GetProperty("result").GetProperty("file").GetString());
+    }
+
+    [Fact]
+    public void ConfigSetListsEveryBadKeyAtOnceAndNeverReachesTheStore()
+    {
+        (CommandProcessor processor, RecordingConfigurationStore store, _) = WithStoreAndRestarter();
+        JsonElement reply = Run(processor, "config/set",
+            "{\"values\": {\"Mqtt\": 1, \"Mqtt:Password\": \"hunter2\", \"Pipeline:DeadlineMs\": null, \"Mqtt:Tls\": {\"Enabled\": true}, \"Mqtt:Port\": 1, \"MQTT:PORT\": 2}}",
+            out CommandOutcome outcome);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal("invalid-argument", ErrorCode(reply));
+        string[] problems = reply.GetProperty("error").GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToArray();
+        Assert.Equal(5, problems.Length);
+        Assert.Contains(problems, p => p.StartsWith("\"Mqtt\": not a configuration path", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Mqtt:Password: secrets are not set over MQTT", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Pipeline:DeadlineMs: the value must be a string", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("Mqtt:Tls: the value must be a string", StringComparison.Ordinal));
+        Assert.Contains("MQTT:PORT: given twice", problems);
+        Assert.DoesNotContain("hunter2", Encoding.UTF8.GetString(outcome.Reply), StringComparison.Ordinal);
+        Assert.Empty(store.Updates);
+    }
+
+    [Fact]
+    public void ConfigSetRefusedByTheStoreListsItsProblems()
+    {
+        (CommandProcessor processor, RecordingConfigurationStore store, _) = WithStoreAndRestarter();
+        store.Refuse = ["Pipeline:DeadlineMs = 0: must be between 1 and 600000 milliseconds"];
+        JsonElement reply = Run(processor, "config/set", "{\"values\": {\"Pipeline:DeadlineMs\": 0}}", out _);
+        Assert.Equal("invalid-argument", ErrorCode(reply));
+        Assert.Contains("Pipeline:DeadlineMs = 0: must be between 1 and 600000 milliseconds", reply.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(store.Refuse, reply.GetProperty("error").GetProperty("problems").EnumerateArray().Select(p => p.GetString()));
+    }
+
+    [Fact]
+    public void ConfigSetThatCannotBeWrittenIsUnavailableAndSaysWhy()
+    {
+        (CommandProcessor processor, RecordingConfigurationStore store, _) = WithStoreAndRestarter();
+        store.Throw = new UnauthorizedAccessException("Access to the path '/etc/edge-runtime/.config.json.tmp' is denied.");
+        JsonElement reply = Run(processor, "config/set", "{\"values\": {\"Pipeline:DeadlineMs\": 900}}", out _);
+        Assert.Equal("unavailable", ErrorCode(reply));
+        Assert.Contains("is denied", reply.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConfigSetAndRestartWithoutTheHostSeamsAreUnavailable()
+    {
+        Assert.Equal("unavailable", ErrorCode(Run("config/set", "{\"values\": {\"Pipeline:DeadlineMs\": 900}}", out _)));
+        Assert.Equal("unavailable", ErrorCode(Run("restart", "{}", out _)));
+    }
+
+    [Fact]
+    public void RestartRepliesFirstAndAsksTheHostOnlyOnceTheReplyIsOut()
+    {
+        (CommandProcessor processor, _, RecordingRestarter restarter) = WithStoreAndRestarter();
+        JsonElement reply = Run(processor, "restart", "{\"delay\": 1.5}", out CommandOutcome outcome);
+        Assert.True(outcome.Succeeded);
+        Assert.Equal(1.5, reply.GetProperty("result").GetProperty("delaySeconds").GetDouble());
+        Assert.Empty(restarter.Requests);
+
+        outcome.AfterReply!.Invoke();
+        Assert.Equal([TimeSpan.FromSeconds(1.5)], restarter.Requests);
+        Assert.Equal("busy", ErrorCode(Run(processor, "restart", "{}", out CommandOutcome second)));
+        Assert.Null(second.AfterReply);
+    }
+
+    [Theory]
+    [InlineData("{\"delay\": -1}")]
+    [InlineData("{\"delay\": 3601}")]
+    [InlineData("{\"delay\": \"5\"}")]
+    [InlineData("{\"delay\": null}")]
+    public void RestartWithABadDelayIsRefusedAndRestartsNothing(string payload)
+    {
+        (CommandProcessor processor, _, RecordingRestarter restarter) = WithStoreAndRestarter();
+        Assert.Equal("invalid-argument", ErrorCode(Run(processor, "restart", payload, out CommandOutcome outcome)));
+        Assert.Null(outcome.AfterReply);
+        Assert.Empty(restarter.Requests);
+    }
+
     public void Dispose()
     {
         _outbox.Dispose();

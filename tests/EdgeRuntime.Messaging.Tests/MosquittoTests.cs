@@ -7,6 +7,7 @@ using EdgeRuntime.Messaging.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 using Xunit.Abstractions;
+using static EdgeRuntime.Messaging.Tests.Support.Delivery;
 
 namespace EdgeRuntime.Messaging.Tests;
 
@@ -17,21 +18,6 @@ public sealed class MosquittoTests(ITestOutputHelper output) : IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("mqtt-test-").FullName;
 
     private string OutboxDirectory => Path.Combine(_directory, "outbox");
-
-    private static long[] ResultSeqs(TestSubscriber subscriber, string topic) =>
-        subscriber.On(topic).Select(m => TestSubscriber.Json(m).GetProperty("seq").GetInt64()).ToArray();
-
-    /// <summary>In order, none missing; a record sent twice around a reconnect (at-least-once) is allowed and de-duplicated by seq.</summary>
-    private static void AssertCompleteInOrder(long[] received, long from, long to)
-    {
-        long[] distinct = received.Distinct().ToArray();
-        Assert.Equal(Enumerable.Range((int)from, (int)(to - from + 1)).Select(i => (long)i), distinct);
-        for (int i = 1; i < received.Length; i++)
-        {
-            // A duplicate can only repeat a recent one, never go back past a newer record that was acknowledged.
-            Assert.True(received[i] > received[i - 1] || received.Take(i).Contains(received[i]), $"seq {received[i]} after {received[i - 1]}");
-        }
-    }
 
     [Fact]
     public async Task ResultsArriveInOrderWithNoneMissingAcrossABrokerRestartMidStream()

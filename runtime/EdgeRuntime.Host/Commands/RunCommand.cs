@@ -39,6 +39,9 @@ internal static class ExitCodes
     public const int Fault = 1;
     public const int BadConfiguration = 2;
     public const int BadInput = 3;
+
+    /// <summary>Stopped on request (<c>cmd/restart</c>) to be started again; non-zero, so <c>Restart=on-failure</c> restarts it too.</summary>
+    public const int RestartRequested = 4;
 }
 
 /// <summary>Options shared by commands.</summary>

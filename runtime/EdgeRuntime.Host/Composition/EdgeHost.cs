@@ -11,8 +11,10 @@ using EdgeRuntime.Hardware.Sources;
 using EdgeRuntime.Hardware.Triggers;
 using EdgeRuntime.Host.Configuration;
 using EdgeRuntime.Inference;
+using EdgeRuntime.Inference.Golden;
 using EdgeRuntime.Inference.Models;
 using EdgeRuntime.Inference.Providers;
+using EdgeRuntime.Inference.Shadow;
 using EdgeRuntime.Messaging;
 using EdgeRuntime.Messaging.Broker;
 using EdgeRuntime.Messaging.Commands;
@@ -20,6 +22,7 @@ using EdgeRuntime.Messaging.Connection;
 using EdgeRuntime.Messaging.Health;
 using EdgeRuntime.Messaging.Options;
 using EdgeRuntime.Messaging.Outbox;
+using EdgeRuntime.Vision.Imaging;
 using EdgeRuntime.Vision.Postprocessing;
 using EdgeRuntime.Vision.Preprocessing;
 using Microsoft.Extensions.Configuration;
@@ -108,10 +111,16 @@ internal static class EdgeHost
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
 
         services.AddSingleton<IAcceleratorProbe, NativeAcceleratorProbe>();
-        services.AddSingleton<OnnxModelProvider>();
-        services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<OnnxModelProvider>());
         services.AddSingleton<IFramePreprocessor, ManifestPreprocessor>();
         services.AddSingleton<ISegmentationPostprocessor, SegmentationPostprocessor>();
+
+        // Golden samples are judged by the production preprocessing and postprocessing, at every load and periodically.
+        services.AddSingleton<IImageDecoder, OpenCvImageDecoder>();
+        services.AddSingleton(sp => new FrameInspector(sp.GetRequiredService<IFramePreprocessor>(), sp.GetRequiredService<ISegmentationPostprocessor>()));
+        services.AddSingleton<GoldenSampleCheck>();
+        services.AddSingleton<OnnxModelProvider>();
+        services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<OnnxModelProvider>());
+        AddShadowModel(services, configuration);
 
         // Sinks, in publishing order: the reject output first (it is the one with a physical deadline).
         services.AddSingleton(sp => HardwareFactory.CreateRejectOutput(
@@ -131,6 +140,34 @@ internal static class EdgeHost
             sp.GetRequiredService<IOptions<ConsoleReportOptions>>(), sp.GetRequiredService<PipelineLedger>(),
             sp.GetRequiredService<LatencyStatistics>(), sp.GetRequiredService<TimeProvider>(), console));
         services.AddHostedService<PipelineService>();
+        services.AddHostedService<GoldenCheckService>();
+    }
+
+    // A shadow model sees the frames after their verdict is out (the pipeline's observer) and runs on its own loop.
+    private static void AddShadowModel(IServiceCollection services, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration.GetSection(ModelOptions.SectionName).GetSection(nameof(ModelOptions.Shadow)).GetValue<string?>(nameof(ShadowOptions.Package))))
+        {
+            return;
+        }
+
+        services.AddSingleton(sp =>
+        {
+            ModelOptions model = sp.GetRequiredService<IOptions<ModelOptions>>().Value;
+            var shadowModel = new ModelOptions
+            {
+                Package = model.Shadow.Package!,
+                TrustedKeysDirectory = model.TrustedKeysDirectory,
+                RequireSignature = model.RequireSignature,
+            };
+            var shadow = new OnnxModelProvider(Options.Create(shadowModel), sp.GetRequiredService<IOptions<InferenceOptions>>(),
+                sp.GetRequiredService<IOptions<PipelineOptions>>(), sp.GetRequiredService<IAcceleratorProbe>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<OnnxModelProvider>>(), sp.GetRequiredService<GoldenSampleCheck>());
+            return new ShadowModelRunner(model.Shadow, shadow, sp.GetRequiredService<IFramePreprocessor>(), sp.GetRequiredService<ISegmentationPostprocessor>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ShadowModelRunner>>());
+        });
+        services.AddSingleton<IInspectionObserver>(sp => sp.GetRequiredService<ShadowModelRunner>());
+        services.AddHostedService(sp => sp.GetRequiredService<ShadowModelRunner>());
     }
 
     // ---- MQTT (EdgeRuntime.Messaging) -------------------------------------------------------------------------
@@ -167,6 +204,7 @@ internal static class EdgeHost
                     ModelPhase.Loading => "loading",
                     ModelPhase.Warming => "warming",
                     ModelPhase.Ready => "ready",
+                    ModelPhase.Degraded => "degraded",
                     _ => "failed",
                 };
                 return new ModelStatusReport(phase, state.Message, state.Active, state.Providers?.ToString(), state.LastFailure);
@@ -176,9 +214,18 @@ internal static class EdgeHost
         services.AddSingleton(sp => new HealthReporter(sp.GetRequiredService<PipelineLedger>(), sp.GetRequiredService<LatencyStatistics>(),
             sp.GetRequiredService<IPipelineProbe>(), sp.GetRequiredService<IModelStatusSource>(), sp.GetRequiredService<DurableOutbox>(),
             sp.GetRequiredService<MqttConnectionState>(), sp.GetRequiredService<TimeProvider>()));
+
+        // config/set writes the configuration file after the start-up check passes on the result; restart stops the
+        // service with the exit code systemd restarts. Keys applied live: those an ILiveConfigurable takes.
+        services.AddSingleton(sp => new MqttLiveSettings(sp.GetRequiredService<IOptions<MqttOptions>>().Value));
+        services.AddSingleton<ILiveConfigurable>(sp => sp.GetRequiredService<MqttLiveSettings>());
+        services.AddSingleton<IConfigurationStore>(sp => new FileConfigurationStore(sp.GetRequiredService<EdgeConfiguration>(),
+            sp.GetRequiredService<OptionsRegistry>(), sp, sp.GetServices<ILiveConfigurable>(), sp.GetRequiredService<ILogger<FileConfigurationStore>>()));
+        services.AddSingleton<IServiceRestarter, HostRestarter>();
         services.AddSingleton(sp => new CommandProcessor(sp.GetRequiredService<IOptions<MqttOptions>>().Value.MaxCommandBytes,
             sp.GetRequiredService<SoftwareTrigger>(), sp.GetRequiredService<IModelStatusSource>(), sp.GetRequiredService<IConfiguration>(),
-            sp.GetRequiredService<DurableOutbox>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<DurableOutbox>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IConfigurationStore>(), sp.GetRequiredService<IServiceRestarter>()));
         if (configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>() is not { UsesEmbeddedBroker: false })
         {
             services.AddHostedService<EmbeddedBroker>();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using EdgeRuntime.Core.Triggers;
 using EdgeRuntime.Messaging.Health;
 using EdgeRuntime.Messaging.Outbox;
@@ -12,21 +13,29 @@ namespace EdgeRuntime.Messaging.Commands;
 /// <param name="Reply">The reply JSON (schema 1).</param>
 /// <param name="Succeeded">Whether the reply's status is <c>ok</c>.</param>
 /// <param name="Republish">Result records to publish again, in order (empty for every command but replay).</param>
-public sealed record CommandOutcome(byte[] Reply, bool Succeeded, IReadOnlyList<OutboxRecord> Republish);
+/// <param name="AfterReply">What to do once the reply has been delivered to the broker (<c>restart</c>: ask the host to stop); null = nothing.</param>
+public sealed record CommandOutcome(byte[] Reply, bool Succeeded, IReadOnlyList<OutboxRecord> Republish, Action? AfterReply = null);
 
 /// <summary>
-/// Executes commands received on <c>{base}/cmd/{name}</c>: ping, capture, config/get, model/status, replay. Every
-/// request gets exactly one reply; a malformed, oversized or unknown request gets an error reply and changes nothing.
-/// Has no network access of its own (the connection service publishes what it returns), so it is tested without a
-/// broker. Called from the connection service's command loop, one command at a time; not thread-safe.
+/// Executes commands received on <c>{base}/cmd/{name}</c>: ping, capture, config/get, config/set, model/status, replay,
+/// restart. Every request gets exactly one reply; a malformed, oversized or unknown request gets an error reply and
+/// changes nothing. Has no network access of its own (the connection service publishes what it returns, and runs
+/// <see cref="CommandOutcome.AfterReply"/> once the reply is out), so it is tested without a broker. Called from the
+/// connection service's command loop, one command at a time; not thread-safe.
 /// </summary>
 public sealed class CommandProcessor
 {
     /// <summary>The commands understood, by name.</summary>
-    public static IReadOnlyList<string> Known { get; } = ["ping", "capture", "config/get", "model/status", "replay"];
+    public static IReadOnlyList<string> Known { get; } = ["ping", "capture", "config/get", "config/set", "model/status", "replay", "restart"];
 
     /// <summary>Most records one replay request may ask for.</summary>
     public const int MaxReplayRecords = 10_000;
+
+    /// <summary>Most keys one <c>config/set</c> may change.</summary>
+    public const int MaxConfigKeys = 64;
+
+    /// <summary>Longest delay <c>restart</c> accepts, in seconds.</summary>
+    public const int MaxRestartDelaySeconds = 3600;
 
     private static readonly JsonDocumentOptions s_parse = new() { MaxDepth = 8, CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false };
     private static readonly string[] s_secretWords = ["password", "secret", "token", "privatekey"];
@@ -37,6 +46,8 @@ public sealed class CommandProcessor
     private readonly DurableOutbox _outbox;
     private readonly TimeProvider _time;
     private readonly int _maxBytes;
+    private readonly IConfigurationStore? _store;
+    private readonly IServiceRestarter? _restarter;
 
     /// <param name="maxBytes">Largest payload accepted.</param>
     /// <param name="trigger">Fired by <c>capture</c>; null = capture answers that software triggering is not available.</param>
@@ -44,7 +55,10 @@ public sealed class CommandProcessor
     /// <param name="configuration">For <c>config/get</c> (secrets redacted); null = not available.</param>
     /// <param name="outbox">For <c>replay</c>.</param>
     /// <param name="timeProvider">Clock for replies.</param>
-    public CommandProcessor(int maxBytes, SoftwareTrigger? trigger, IModelStatusSource? models, IConfiguration? configuration, DurableOutbox outbox, TimeProvider timeProvider)
+    /// <param name="store">For <c>config/set</c>; null = not available.</param>
+    /// <param name="restarter">For <c>restart</c>; null = not available.</param>
+    public CommandProcessor(int maxBytes, SoftwareTrigger? trigger, IModelStatusSource? models, IConfiguration? configuration, DurableOutbox outbox,
+        TimeProvider timeProvider, IConfigurationStore? store = null, IServiceRestarter? restarter = null)
     {
         _maxBytes = maxBytes;
         _trigger = trigger;
@@ -52,6 +66,8 @@ public sealed class CommandProcessor
         _configuration = configuration;
         _outbox = outbox;
         _time = timeProvider;
+        _store = store;
+        _restarter = restarter;
     }
 
     /// <summary>Runs the command <paramref name="name"/> with <paramref name="payload"/> and returns its reply.</summary>
@@ -62,6 +78,12 @@ public sealed class CommandProcessor
         if (payload.Length > _maxBytes)
         {
             return reply.Error("payload-too-large", $"the payload has {payload.Length} bytes; at most {_maxBytes} are accepted");
+        }
+
+        // Checked before parsing: the parser accepts invalid UTF-8 inside strings and fails only when one is read.
+        if (!Utf8.IsValid(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray()))
+        {
+            return reply.Error("malformed", "the payload is not valid UTF-8");
         }
 
         JsonDocument? document = null;
@@ -100,8 +122,10 @@ public sealed class CommandProcessor
                     "ping" => reply.Ok(w => w.WriteBoolean("pong", true)),
                     "capture" => Capture(reply, root),
                     "config/get" => ConfigGet(reply, root),
+                    "config/set" => ConfigSet(reply, root),
                     "model/status" => ModelStatus(reply),
                     "replay" => Replay(reply, root),
+                    "restart" => Restart(reply, root),
                     _ => reply.Error("unknown-command", "unknown command; known: " + string.Join(", ", Known)),
                 };
             }
@@ -196,6 +220,180 @@ public sealed class CommandProcessor
         writer.WriteEndObject();
     }
 
+    private CommandOutcome ConfigSet(ReplyBuilder reply, JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("values", out JsonElement values) || values.ValueKind != JsonValueKind.Object)
+        {
+            return reply.Error("invalid-argument", "config/set needs {\"values\": {\"Section:Key\": value, ...}}");
+        }
+
+        var problems = new List<string>();
+        var changes = new List<KeyValuePair<string, string>>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (JsonProperty property in values.EnumerateObject())
+        {
+            string key = property.Name;
+            string shown = key.Length > 64 ? key[..64] + "..." : key;
+            if (changes.Count + problems.Count >= MaxConfigKeys)
+            {
+                problems.Add($"at most {MaxConfigKeys} keys per request");
+                break;
+            }
+
+            if (!IsConfigurationPath(key))
+            {
+                problems.Add($"\"{shown}\": not a configuration path (Section:Key, letters, digits and '_' between the colons)");
+                continue;
+            }
+
+            if (!seen.Add(key))
+            {
+                problems.Add($"{key}: given twice");
+                continue;
+            }
+
+            if (IsSecret(key[(key.LastIndexOf(':') + 1)..]))
+            {
+                problems.Add($"{key}: secrets are not set over MQTT (use the environment or a file)");
+                continue;
+            }
+
+            JsonElement value = property.Value;
+            string? text = value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number => value.GetRawText(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            };
+            if (text is null || text.Length > 4096)
+            {
+                problems.Add($"{key}: the value must be a string (at most 4096 characters), a number or true/false, not {value.ValueKind.ToString().ToLowerInvariant()}");
+                continue;
+            }
+
+            changes.Add(new KeyValuePair<string, string>(key, text));
+        }
+
+        if (problems.Count == 0 && changes.Count == 0)
+        {
+            problems.Add("values is empty: name at least one key");
+        }
+
+        if (problems.Count > 0)
+        {
+            return reply.Error("invalid-argument", Describe(problems), problems);
+        }
+
+        if (_store is null)
+        {
+            return reply.Error("unavailable", "changing the configuration is not available in this configuration");
+        }
+
+        ConfigurationUpdate update;
+        try
+        {
+            update = _store.Update(changes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return reply.Error("unavailable", $"the configuration could not be written, nothing changed: {ex.Message}");
+        }
+
+        if (!update.Accepted)
+        {
+            return reply.Error("invalid-argument", Describe(update.Problems), update.Problems);
+        }
+
+        return reply.Ok(w =>
+        {
+            w.WriteString("file", update.File);
+            w.WriteStartObject("keys");
+            bool restartRequired = false;
+            foreach (KeyValuePair<string, KeyApplication> key in update.Keys)
+            {
+                w.WriteString(key.Key, key.Value == KeyApplication.Live ? "live" : "restart-required");
+                restartRequired |= key.Value == KeyApplication.RestartRequired;
+            }
+
+            w.WriteEndObject();
+            w.WriteBoolean("restartRequired", restartRequired);
+        });
+    }
+
+    private static string Describe(IReadOnlyList<string> problems) =>
+        $"{problems.Count} problem{(problems.Count == 1 ? string.Empty : "s")}, nothing changed: {string.Join("; ", problems)}";
+
+    /// <summary>Section:Key[:Key...], each level letters, digits and '_' (what the configuration binder and the environment can name).</summary>
+    private static bool IsConfigurationPath(string key)
+    {
+        if (key.Length is 0 or > 256)
+        {
+            return false;
+        }
+
+        int levels = 1;
+        int levelLength = 0;
+        foreach (char c in key)
+        {
+            if (c == ':')
+            {
+                if (levelLength == 0)
+                {
+                    return false;
+                }
+
+                levels++;
+                levelLength = 0;
+            }
+            else if (char.IsAsciiLetterOrDigit(c) || c == '_')
+            {
+                levelLength++;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return levels >= 2 && levelLength > 0;
+    }
+
+    private CommandOutcome Restart(ReplyBuilder reply, JsonElement root)
+    {
+        double delay = 0;
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("delay", out JsonElement d))
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetDouble(out delay) || !double.IsFinite(delay) || delay < 0 || delay > MaxRestartDelaySeconds)
+            {
+                return reply.Error("invalid-argument", $"delay must be a number of seconds between 0 and {MaxRestartDelaySeconds}");
+            }
+        }
+
+        if (_restarter is null)
+        {
+            return reply.Error("unavailable", "restarting is not available in this configuration");
+        }
+
+        if (_restarter.RestartPending)
+        {
+            return reply.Error("busy", "a restart is already scheduled");
+        }
+
+        IServiceRestarter restarter = _restarter;
+        TimeSpan after = TimeSpan.FromSeconds(delay);
+        CommandOutcome outcome = reply.Ok(w =>
+        {
+            w.WriteBoolean("restarting", true);
+            w.WriteNumber("delaySeconds", delay);
+        });
+
+        // Only once the reply is with the broker: the requester learns the restart is coming before the connection goes.
+        return outcome with { AfterReply = () => restarter.RequestRestart(after, "cmd/restart") };
+    }
+
+    /// <summary>Whether a configuration key holds a secret (shown as <c>***</c>, never set over MQTT).</summary>
     private static bool IsSecret(string key)
     {
         foreach (string word in s_secretWords)
@@ -297,13 +495,24 @@ public sealed class CommandProcessor
                 w.WriteEndObject();
             }), true, republish ?? []);
 
-        public CommandOutcome Error(string code, string message) =>
+        public CommandOutcome Error(string code, string message, IReadOnlyList<string>? problems = null) =>
             new(Write("error", w =>
             {
                 w.WritePropertyName("error");
                 w.WriteStartObject();
                 w.WriteString("code", code);
                 w.WriteString("message", message);
+                if (problems is not null)
+                {
+                    w.WriteStartArray("problems");
+                    foreach (string problem in problems)
+                    {
+                        w.WriteStringValue(problem);
+                    }
+
+                    w.WriteEndArray();
+                }
+
                 w.WriteEndObject();
             }), false, []);
 

@@ -41,18 +41,28 @@ public sealed partial class MqttConnectionService : BackgroundService
     private readonly CommandProcessor _commands;
     private readonly HealthReporter _health;
     private readonly MqttConnectionState _state;
+    private readonly MqttLiveSettings _live;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly MqttClientFactory _factory = new();
     private readonly Random _jitter = new();
     private readonly Channel<CommandRequest> _requests;
     private readonly ArrayBufferWriter<byte> _healthBuffer = new(4096);
-    private long _commandsDropped;
+    private readonly TlsHandshakeReport _handshake = new();
 
     private sealed record CommandRequest(string Name, byte[]? Payload, long Length, string? ResponseTopic, byte[]? CorrelationData);
 
+    /// <param name="options">The Mqtt section, read once.</param>
+    /// <param name="topics">The device's topic tree.</param>
+    /// <param name="outbox">What to publish; owned by the caller.</param>
+    /// <param name="commands">Answers commands.</param>
+    /// <param name="health">Writes the health payload.</param>
+    /// <param name="state">Where the connection's state is reported.</param>
+    /// <param name="timeProvider">Clock for timeouts, back-off and health.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="live">The keys applied while running (health interval); null = fixed at the start-up values.</param>
     public MqttConnectionService(IOptions<MqttOptions> options, MqttTopics topics, DurableOutbox outbox, CommandProcessor commands,
-        HealthReporter health, MqttConnectionState state, TimeProvider timeProvider, ILogger<MqttConnectionService> logger)
+        HealthReporter health, MqttConnectionState state, TimeProvider timeProvider, ILogger<MqttConnectionService> logger, MqttLiveSettings? live = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
@@ -61,15 +71,14 @@ public sealed partial class MqttConnectionService : BackgroundService
         _commands = commands;
         _health = health;
         _state = state;
+        _live = live ?? new MqttLiveSettings(_options);
         _time = timeProvider;
         _logger = logger;
-        _requests = Channel.CreateBounded<CommandRequest>(
-            new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
-            _ => Interlocked.Increment(ref _commandsDropped));
-    }
 
-    /// <summary>Commands dropped unanswered because 64 were already waiting (a flood).</summary>
-    public long CommandsDropped => Interlocked.Read(ref _commandsDropped);
+        // Full = wait: the receive handler then holds back its PUBACK, so the broker's in-flight window throttles a flood
+        // instead of requests being dropped unanswered.
+        _requests = Channel.CreateBounded<CommandRequest>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+    }
 
     private TimeSpan PublishTimeout => TimeSpan.FromSeconds(_options.PublishTimeoutSeconds);
 
@@ -87,28 +96,44 @@ public sealed partial class MqttConnectionService : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             string? failure;
+            bool sessionUp = false;
+            MqttClientOptions? clientOptions = null;
+            _handshake.Reset();
             using (IMqttClient client = _factory.CreateMqttClient())
             {
                 try
                 {
-                    failure = await ConnectAsync(client, protocol, stoppingToken).ConfigureAwait(false);
+                    clientOptions = MqttClientOptionsFactory.Create(_options, _topics, protocol, StatusPayload("offline"), _handshake);
+                    (failure, bool refusesMqtt5) = await ConnectAsync(client, clientOptions, stoppingToken).ConfigureAwait(false);
                     if (failure is null)
                     {
                         attempt = 0;
+                        sessionUp = true;
                         failure = await RunSessionAsync(client, reader, protocol, stoppingToken).ConfigureAwait(false);
                     }
+                    else if (refusesMqtt5 && protocol == MqttProtocol.V5)
+                    {
+                        Log.FallingBackTo311(_logger);
+                        protocol = MqttProtocol.V311;
+                        attempt = 0;
+                    }
                 }
-                // MQTTnet 5 reports the CONNACK code only in the message of this exception.
-                catch (MqttConnectingFailedException ex) when (protocol == MqttProtocol.V5 && ex.Message.Contains(nameof(MqttClientConnectResultCode.UnsupportedProtocolVersion), StringComparison.Ordinal))
+                catch (MqttConnectingFailedException ex) when (protocol == MqttProtocol.V5 && RefusesMqtt5(ex))
                 {
                     Log.FallingBackTo311(_logger);
                     protocol = MqttProtocol.V311;
                     failure = ex.Message;
+                    attempt = 0;
                 }
                 catch (Exception ex) when (IsConnectionFault(ex))
                 {
-                    failure = ex.GetType().Name + ": " + ex.Message;
+                    failure = Describe(ex, duringConnect: !sessionUp);
                 }
+            }
+
+            if (clientOptions is not null)
+            {
+                MqttClientOptionsFactory.Release(clientOptions);
             }
 
             if (failure is not null)
@@ -148,10 +173,48 @@ public sealed partial class MqttConnectionService : BackgroundService
         return TimeSpan.FromMilliseconds(Math.Clamp(delay, 1, reconnect.MaxDelayMs));
     }
 
-    /// <summary>Connects; returns null on success, otherwise why the broker refused.</summary>
-    private async Task<string?> ConnectAsync(IMqttClient client, MqttProtocol protocol, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether a refused MQTT 5 CONNECT means the broker does not speak 5.0: it says so (0x84), or it is a 3.1.1 broker
+    /// whose CONNACK return code 1 ("unacceptable protocol version") reads as 1 under MQTT 5.
+    /// </summary>
+    private static bool RefusesMqtt5(MqttClientConnectResultCode code) =>
+        code == MqttClientConnectResultCode.UnsupportedProtocolVersion || (int)code == 1;
+
+    /// <summary>The same for MQTTnet's exception, which carries the code only in its message.</summary>
+    private static bool RefusesMqtt5(MqttConnectingFailedException ex) =>
+        ex.Message.Contains(nameof(MqttClientConnectResultCode.UnsupportedProtocolVersion), StringComparison.Ordinal) || ex.Message.EndsWith(": 1", StringComparison.Ordinal);
+
+    /// <summary>Why a connect attempt or session failed, in words for health: the TLS layer's reason where it had one.</summary>
+    private string Describe(Exception ex, bool duringConnect)
     {
-        MqttClientOptions options = MqttClientOptionsFactory.Create(_options, _topics, protocol, StatusPayload("offline"));
+        if (_handshake.Rejection is { } rejection)
+        {
+            return "TLS: broker certificate refused: " + rejection;
+        }
+
+        string text = ex.GetType().Name + ": " + ex.Message;
+        for (Exception? inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!text.Contains(inner.Message, StringComparison.Ordinal))
+            {
+                text += " <- " + inner.Message;
+            }
+        }
+
+        if (duringConnect && _handshake.ServerCertificateAccepted && ex is (MQTTnet.Exceptions.MqttCommunicationException or IOException) and not MqttConnectingFailedException { InnerException: null })
+        {
+            // Under TLS 1.3 the broker checks the client certificate after the client's side of the handshake is done, so
+            // its refusal arrives as the connection closing before CONNACK, not as a TLS error.
+            string certificate = string.IsNullOrEmpty(_options.Tls.ClientCertFile) ? "none configured" : _options.Tls.ClientCertFile;
+            text += $" (the broker closed the TLS connection before accepting the client: that is how a broker refuses the client certificate, Mqtt:Tls:ClientCertFile = {certificate})";
+        }
+
+        return text;
+    }
+
+    /// <summary>Connects; returns a null failure on success, otherwise why the broker refused and whether it refused MQTT 5 itself.</summary>
+    private async Task<(string? Failure, bool RefusesMqtt5)> ConnectAsync(IMqttClient client, MqttClientOptions options, CancellationToken cancellationToken)
+    {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.ConnectTimeoutSeconds), _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         MqttClientConnectResult result;
@@ -166,10 +229,13 @@ public sealed partial class MqttConnectionService : BackgroundService
 
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
-            return $"broker refused the connection: {result.ResultCode} {result.ReasonString}";
+            string hint = result.ResultCode is MqttClientConnectResultCode.NotAuthorized or MqttClientConnectResultCode.BadUserNameOrPassword
+                ? string.IsNullOrEmpty(_options.Username) ? " (no Mqtt:Username is configured)" : $" (as user \"{_options.Username}\": check Mqtt:Username and the password)"
+                : string.Empty;
+            return ($"broker refused the connection: {result.ResultCode} {result.ReasonString}".TrimEnd() + hint, RefusesMqtt5(result.ResultCode));
         }
 
-        return null;
+        return (null, false);
     }
 
     /// <summary>Runs one session until it breaks (returns why) or the service stops (returns null after a clean goodbye).</summary>
@@ -183,9 +249,8 @@ public sealed partial class MqttConnectionService : BackgroundService
             session.Cancel();
             return Task.CompletedTask;
         };
-        client.ApplicationMessageReceivedAsync += OnMessageReceived;
+        client.ApplicationMessageReceivedAsync += e => OnMessageReceivedAsync(e, session.Token);
 
-        await PublishWithTimeoutAsync(client, StatusMessage("online", protocol), stoppingToken).ConfigureAwait(false);
         MqttClientSubscribeOptions subscribe = _factory.CreateSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(_topics.CommandFilter).WithAtLeastOnceQoS().WithNoLocal(protocol == MqttProtocol.V5))
             .Build();
@@ -201,6 +266,9 @@ public sealed partial class MqttConnectionService : BackgroundService
                 }
             }
         }
+
+        // Born only once subscribed: a consumer that sends a command as soon as it sees "online" is heard.
+        await PublishWithTimeoutAsync(client, StatusMessage("online", protocol), stoppingToken).ConfigureAwait(false);
 
         _state.OnConnected(_time.GetUtcNow(), protocol == MqttProtocol.V5 ? "5.0" : "3.1.1");
         Log.Connected(_logger, Endpoint, protocol == MqttProtocol.V5 ? "5.0" : "3.1.1", _outbox.Status.Pending);
@@ -355,8 +423,10 @@ public sealed partial class MqttConnectionService : BackgroundService
 
     private async Task HealthLoopAsync(IMqttClient client, MqttProtocol protocol, CancellationToken cancellationToken)
     {
-        TimeSpan period = TimeSpan.FromSeconds(_options.HealthIntervalSeconds);
-        using var timer = new PeriodicTimer(period, _time);
+        using var timer = new PeriodicTimer(_live.HealthInterval, _time);
+
+        // A new interval (config/set) re-arms the timer at once rather than after the old, possibly long, period.
+        using IDisposable subscription = _live.OnHealthIntervalChanged(period => timer.Period = period);
         do
         {
             _healthBuffer.ResetWrittenCount();
@@ -372,7 +442,7 @@ public sealed partial class MqttConnectionService : BackgroundService
             if (protocol == MqttProtocol.V5)
             {
                 // Retained so a new subscriber sees the last health at once, and expiring with the period so it never shows a stale one.
-                builder.WithRetainFlag().WithMessageExpiryInterval((uint)_options.HealthIntervalSeconds).WithContentType("application/json");
+                builder.WithRetainFlag().WithMessageExpiryInterval((uint)_live.HealthIntervalSeconds).WithContentType("application/json");
             }
 
             await PublishWithTimeoutAsync(client, builder.Build(), cancellationToken).ConfigureAwait(false);
@@ -380,26 +450,30 @@ public sealed partial class MqttConnectionService : BackgroundService
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    private Task OnMessageReceived(MqttApplicationMessageReceivedEventArgs e)
+    private async Task OnMessageReceivedAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken sessionToken)
     {
         MqttApplicationMessage message = e.ApplicationMessage;
         string topic = message.Topic;
         if (!topic.StartsWith(_topics.CommandPrefix, StringComparison.Ordinal) || topic.EndsWith("/reply", StringComparison.Ordinal))
         {
             // Our own replies (3.1.1 has no no-local) and anything else that matched the filter.
-            return Task.CompletedTask;
+            return;
         }
 
         long length = message.Payload.Length;
         byte[]? payload = length <= _options.MaxCommandBytes ? message.Payload.ToArray() : null;
         string? responseTopic = IsValidResponseTopic(message.ResponseTopic) ? message.ResponseTopic : null;
         byte[]? correlation = message.CorrelationData is { Length: > 0 and <= 1024 } c ? c.ToArray() : null;
-        if (!_requests.Writer.TryWrite(new CommandRequest(topic[_topics.CommandPrefix.Length..], payload, length, responseTopic, correlation)))
+        var request = new CommandRequest(topic[_topics.CommandPrefix.Length..], payload, length, responseTopic, correlation);
+        try
         {
-            Log.CommandDropped(_logger, topic);
+            await _requests.Writer.WriteAsync(request, sessionToken).ConfigureAwait(false);
         }
-
-        return Task.CompletedTask;
+        catch (OperationCanceledException) when (sessionToken.IsCancellationRequested)
+        {
+            // The session ended with the queue full: the request is not acknowledged, so a persistent session gets it again.
+            Log.CommandNotQueued(_logger, topic);
+        }
     }
 
     private static bool IsValidResponseTopic(string? topic) =>
@@ -430,6 +504,7 @@ public sealed partial class MqttConnectionService : BackgroundService
             }
 
             await PublishWithTimeoutAsync(client, reply.Build(), cancellationToken).ConfigureAwait(false);
+            outcome.AfterReply?.Invoke();
             foreach (OutboxRecord record in outcome.Republish)
             {
                 await PublishWithTimeoutAsync(client, RecordMessage(record, protocol, replay: true), cancellationToken).ConfigureAwait(false);
@@ -524,8 +599,8 @@ public sealed partial class MqttConnectionService : BackgroundService
         [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "MQTT subscription {Topic} refused ({ResultCode}): commands will not arrive")]
         public static partial void SubscribeRefused(ILogger logger, string topic, string resultCode);
 
-        [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "MQTT command on {Topic} dropped unanswered: too many commands waiting")]
-        public static partial void CommandDropped(ILogger logger, string topic);
+        [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "MQTT command on {Topic} not queued: the session ended while 64 commands were waiting")]
+        public static partial void CommandNotQueued(ILogger logger, string topic);
 
         [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "MQTT command {Command} answered (ok: {Succeeded})")]
         public static partial void CommandHandled(ILogger logger, string command, bool succeeded);

@@ -168,6 +168,12 @@ public sealed class HealthReporter
         writer.WriteNumber("published", _connection.Published);
         writer.WriteNumber("rejected", _connection.Rejected);
         writer.WriteNumber("commands", _connection.Commands);
+        if (connection.LastError is { } lastError)
+        {
+            // Why the last connect attempt or session failed (refused certificate, bad password, broker gone).
+            writer.WriteString("lastError", lastError);
+        }
+
         writer.WriteEndObject();
 
         WriteProcess(writer, now);
@@ -208,6 +214,12 @@ public sealed class HealthReporter
         {
             problems.Add("model: " + model.Message);
             return "error";
+        }
+
+        if (model is { Phase: "degraded" })
+        {
+            // The model serves, but an alarm stands (a periodic golden check disagreed); the message says why.
+            problems.Add("model: " + model.Message);
         }
 
         if (model is { Phase: "not-loaded" or "loading" })

@@ -7,6 +7,7 @@ using EdgeRuntime.Messaging.Health;
 using EdgeRuntime.Messaging.Options;
 using EdgeRuntime.Messaging.Outbox;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeRuntime.Messaging.Tests.Support;
@@ -14,7 +15,8 @@ namespace EdgeRuntime.Messaging.Tests.Support;
 /// <summary>The messaging side of the runtime, wired as the host wires it, against a real broker.</summary>
 public sealed class RuntimeUnderTest : IAsyncDisposable
 {
-    private RuntimeUnderTest(MqttOptions options, string outboxDirectory, SoftwareTrigger trigger, IConfiguration? configuration)
+    private RuntimeUnderTest(MqttOptions options, string outboxDirectory, SoftwareTrigger trigger, IConfiguration? configuration,
+        IConfigurationStore? store, IServiceRestarter? restarter, ILogger<MqttConnectionService>? logger)
     {
         Options = options;
         Topics = MqttTopics.From(options);
@@ -23,11 +25,13 @@ public sealed class RuntimeUnderTest : IAsyncDisposable
         Events = new MqttEventPublisher(Outbox, Topics, TimeProvider.System);
         Sink = new MqttResultSink(Outbox, Topics);
         State = new MqttConnectionState();
+        Live = new MqttLiveSettings(options);
         var models = new DelegateModelStatusSource(() => new ModelStatusReport("ready", "test model serving", TestResults.Model, "CPU", null));
         var health = new HealthReporter(new PipelineLedger(), new LatencyStatistics(TimeProvider.System), null, models, Outbox, State, TimeProvider.System);
-        var commands = new CommandProcessor(options.MaxCommandBytes, trigger, models, configuration, Outbox, TimeProvider.System);
+        Health = health;
+        var commands = new CommandProcessor(options.MaxCommandBytes, trigger, models, configuration, Outbox, TimeProvider.System, store, restarter);
         Service = new MqttConnectionService(Microsoft.Extensions.Options.Options.Create(options), Topics, Outbox, commands, health, State,
-            TimeProvider.System, NullLogger<MqttConnectionService>.Instance);
+            TimeProvider.System, logger ?? NullLogger<MqttConnectionService>.Instance, Live);
     }
 
     public MqttOptions Options { get; }
@@ -46,6 +50,22 @@ public sealed class RuntimeUnderTest : IAsyncDisposable
 
     public MqttConnectionService Service { get; }
 
+    public MqttLiveSettings Live { get; }
+
+    public HealthReporter Health { get; }
+
+    /// <summary>The health payload as the health loop would publish it now.</summary>
+    public System.Text.Json.JsonElement HealthNow()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            Health.Write(writer);
+        }
+
+        return System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
+    }
+
     public static MqttOptions OptionsFor(int port, string device = "line1") => new()
     {
         Host = "127.0.0.1",
@@ -59,9 +79,10 @@ public sealed class RuntimeUnderTest : IAsyncDisposable
         Reconnect = new ReconnectOptions { InitialDelayMs = 50, MaxDelayMs = 400, Jitter = 0.2 },
     };
 
-    public static async Task<RuntimeUnderTest> StartAsync(MqttOptions options, string outboxDirectory, IConfiguration? configuration = null)
+    public static async Task<RuntimeUnderTest> StartAsync(MqttOptions options, string outboxDirectory, IConfiguration? configuration = null,
+        IConfigurationStore? store = null, IServiceRestarter? restarter = null, ILogger<MqttConnectionService>? logger = null)
     {
-        var runtime = new RuntimeUnderTest(options, outboxDirectory, new SoftwareTrigger(TimeProvider.System), configuration);
+        var runtime = new RuntimeUnderTest(options, outboxDirectory, new SoftwareTrigger(TimeProvider.System), configuration, store, restarter, logger);
         await runtime.Service.StartAsync(CancellationToken.None);
         return runtime;
     }

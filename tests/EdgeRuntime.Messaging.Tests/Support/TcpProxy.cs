@@ -6,6 +6,8 @@ namespace EdgeRuntime.Messaging.Tests.Support;
 /// <summary>
 /// A loopback TCP proxy the test owns: <see cref="CutAll"/> resets every connection at once (the broker sees the client
 /// vanish without DISCONNECT), <see cref="BlackHole"/> keeps the sockets open but forwards nothing (a silent partition).
+/// With <see cref="Mqtt311Only"/> it plays a broker that predates MQTT 5: a CONNECT for protocol level 5 is answered
+/// as such a broker answers it (a 3.1.1 CONNACK "unacceptable protocol version", then close); others pass through.
 /// </summary>
 public sealed class TcpProxy : IDisposable
 {
@@ -27,6 +29,12 @@ public sealed class TcpProxy : IDisposable
     public int Port { get; }
 
     public int Accepted { get; private set; }
+
+    /// <summary>Refuse MQTT 5 CONNECTs the way a 3.1.1-only broker does.</summary>
+    public bool Mqtt311Only { get; set; }
+
+    /// <summary>MQTT 5 CONNECTs refused because of <see cref="Mqtt311Only"/>.</summary>
+    public int RefusedV5 { get; private set; }
 
     public void BlackHole(bool on) => _blackHole = on;
 
@@ -62,26 +70,104 @@ public sealed class TcpProxy : IDisposable
             }
 
             Accepted++;
-            var outbound = new TcpClient();
-            try
-            {
-                await outbound.ConnectAsync(IPAddress.Loopback, _targetPort);
-            }
-            catch (SocketException)
+            _ = ConnectAsync(inbound);
+        }
+    }
+
+    private async Task ConnectAsync(TcpClient inbound)
+    {
+        byte[] head = [];
+        if (Mqtt311Only)
+        {
+            head = await ReadConnectHeadAsync(inbound);
+            if (head.Length == 0)
             {
                 inbound.Dispose();
-                outbound.Dispose();
-                continue;
+                return;
             }
 
-            lock (_gate)
+            if (ProtocolLevel(head) == 5)
             {
-                _pairs.Add((inbound, outbound));
-            }
+                RefusedV5++;
+                try
+                {
+                    // CONNACK, remaining length 2, no session, return code 1 = unacceptable protocol version (3.1.1, 3.2.2.3).
+                    await inbound.GetStream().WriteAsync(new byte[] { 0x20, 0x02, 0x00, 0x01 }, _stop.Token);
+                }
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or SocketException)
+                {
+                    // The client left first: nothing to answer.
+                }
 
-            _ = PumpAsync(inbound, outbound);
-            _ = PumpAsync(outbound, inbound);
+                inbound.Dispose();
+                return;
+            }
         }
+
+        var outbound = new TcpClient();
+        try
+        {
+            await outbound.ConnectAsync(IPAddress.Loopback, _targetPort);
+            if (head.Length > 0)
+            {
+                await outbound.GetStream().WriteAsync(head, _stop.Token);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
+        {
+            inbound.Dispose();
+            outbound.Dispose();
+            return;
+        }
+
+        lock (_gate)
+        {
+            _pairs.Add((inbound, outbound));
+        }
+
+        _ = PumpAsync(inbound, outbound);
+        _ = PumpAsync(outbound, inbound);
+    }
+
+    /// <summary>Reads the CONNECT's fixed header, protocol name and level (12 bytes at most); empty when the client left.</summary>
+    private async Task<byte[]> ReadConnectHeadAsync(TcpClient client)
+    {
+        byte[] buffer = new byte[12];
+        int filled = 0;
+        try
+        {
+            NetworkStream stream = client.GetStream();
+            while (filled < buffer.Length && (filled < 2 || ProtocolLevel(buffer.AsSpan(0, filled)) < 0))
+            {
+                int read = await stream.ReadAsync(buffer.AsMemory(filled), _stop.Token);
+                if (read == 0)
+                {
+                    return [];
+                }
+
+                filled += read;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or SocketException)
+        {
+            return [];
+        }
+
+        return buffer[..filled];
+    }
+
+    /// <summary>The protocol level byte of a CONNECT (4 = 3.1.1, 5 = 5.0); -1 while not enough bytes are there.</summary>
+    private static int ProtocolLevel(ReadOnlySpan<byte> head)
+    {
+        int i = 1;
+        while (i < head.Length && (head[i] & 0x80) != 0)
+        {
+            i++;
+        }
+
+        // Remaining length ends at i; then the protocol name (2-byte length + "MQTT") and the level.
+        int level = i + 1 + 2 + 4;
+        return level < head.Length ? head[level] : -1;
     }
 
     private async Task PumpAsync(TcpClient from, TcpClient to)
