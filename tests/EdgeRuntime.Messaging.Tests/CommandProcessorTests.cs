@@ -160,6 +160,59 @@ public sealed class CommandProcessorTests : IDisposable
         Assert.Equal("defect-unet", result.GetProperty("model").GetProperty("id").GetString());
     }
 
+    [Fact]
+    public void ModelStatusShowsTheGoldenCheckAndHowTheShadowModelAgrees()
+    {
+        DateTimeOffset now = TimeProvider.System.GetUtcNow();
+        ModelStatusReport report = TestResults.DegradedModelWithShadow(now);
+        var processor = new CommandProcessor(1024, null, new DelegateModelStatusSource(() => report), null, _outbox, TimeProvider.System);
+        JsonElement result = JsonDocument.Parse(processor.Handle("model/status", ReadOnlySequence<byte>.Empty).Reply).RootElement.GetProperty("result");
+
+        Assert.Equal("degraded", result.GetProperty("phase").GetString());
+        JsonElement golden = result.GetProperty("golden");
+        Assert.False(golden.GetProperty("passed").GetBoolean());
+        Assert.Equal(12, golden.GetProperty("samples").GetInt32());
+        Assert.Equal(report.Golden!.Reason, golden.GetProperty("reason").GetString());
+        Assert.Equal(report.Golden.LastRunUtc, golden.GetProperty("lastRunUtc").GetDateTimeOffset());
+
+        JsonElement shadow = result.GetProperty("shadow");
+        Assert.Equal("1.3.0", shadow.GetProperty("model").GetProperty("version").GetString());
+        Assert.Equal(117, shadow.GetProperty("compared").GetInt64());
+        Assert.Equal(3, shadow.GetProperty("skipped").GetInt64());
+        Assert.Equal(Math.Round(115 / 117.0, 4), shadow.GetProperty("agreementRate").GetDouble());
+        Assert.Equal(0.9123, shadow.GetProperty("meanMaskIoU").GetDouble());
+        Assert.Equal(
+            ["41 FAIL/PASS 1/0", "97 PASS/FAIL 0/2"],
+            shadow.GetProperty("lastDisagreements").EnumerateArray().Select(d =>
+                $"{d.GetProperty("seq").GetInt64()} {d.GetProperty("verdict").GetString()}/{d.GetProperty("shadowVerdict").GetString()} "
+                + $"{d.GetProperty("defects").GetInt32()}/{d.GetProperty("shadowDefects").GetInt32()}"));
+    }
+
+    [Fact]
+    public void ModelStatusOfAShadowThatComparedNothingYetLeavesOutTheRates()
+    {
+        var processor = new CommandProcessor(1024, null, new DelegateModelStatusSource(() => TestResults.ReadyModelWithFreshShadow(DateTimeOffset.UtcNow)), null,
+            _outbox, TimeProvider.System);
+        JsonElement result = JsonDocument.Parse(processor.Handle("model/status", ReadOnlySequence<byte>.Empty).Reply).RootElement.GetProperty("result");
+
+        Assert.True(result.GetProperty("golden").GetProperty("passed").GetBoolean());
+        Assert.False(result.GetProperty("golden").TryGetProperty("reason", out _));
+        JsonElement shadow = result.GetProperty("shadow");
+        Assert.Equal("warming", shadow.GetProperty("phase").GetString());
+        Assert.False(shadow.TryGetProperty("model", out _));
+        Assert.False(shadow.TryGetProperty("agreementRate", out _));
+        Assert.False(shadow.TryGetProperty("meanMaskIoU", out _));
+        Assert.Equal(0, shadow.GetProperty("lastDisagreements").GetArrayLength());
+    }
+
+    [Fact]
+    public void ModelStatusWithoutGoldenSamplesOrShadowLeavesBothOut()
+    {
+        JsonElement result = Run("model/status", "", out _).GetProperty("result");
+        Assert.False(result.TryGetProperty("golden", out _));
+        Assert.False(result.TryGetProperty("shadow", out _));
+    }
+
     [Theory]
     [InlineData("{\"id\": \"\xff\xfe\"}")]
     [InlineData("{\"section\": \"Mqtt\xc3\x28\"}")]

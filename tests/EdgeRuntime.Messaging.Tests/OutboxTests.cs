@@ -21,9 +21,9 @@ public sealed class OutboxTests(ITestOutputHelper output) : IDisposable
     private static List<OutboxRecord> Drain(OutboxReader reader)
     {
         var records = new List<OutboxRecord>();
-        while (reader.TryRead(out OutboxRecord? record, out _))
+        while (reader.TryRead(out OutboxEntry entry))
         {
-            records.Add(record);
+            records.Add(entry.ToRecord());
         }
 
         return records;
@@ -190,15 +190,77 @@ public sealed class OutboxTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void ReaderReturnsEveryPayloadIntactWhileItsBufferGrowsAndDecodesEachTopicOnce()
+    {
+        using DurableOutbox outbox = Open();
+        int[] sizes = [10, 5000, 100, 70_000, 3, 300_000, 1];
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            byte[] payload = new byte[sizes[i]];
+            new Random(i).NextBytes(payload);
+            outbox.Append(i % 2 == 0 ? OutboxRecordKind.Result : OutboxRecordKind.Event, i, i % 2 == 0 ? "edge/d/result" : "edge/d/event", payload);
+        }
+
+        using OutboxReader reader = outbox.CreateReader();
+        string? resultTopic = null;
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            Assert.True(reader.TryRead(out OutboxEntry entry));
+            byte[] expected = new byte[sizes[i]];
+            new Random(i).NextBytes(expected);
+            Assert.Equal(expected, entry.Payload.ToArray());
+            Assert.Equal(i, entry.Key);
+            if (entry.Kind == OutboxRecordKind.Result)
+            {
+                // One string per distinct topic, not one per record.
+                Assert.Equal("edge/d/result", entry.Topic);
+                Assert.Same(resultTopic ?? entry.Topic, entry.Topic);
+                resultTopic = entry.Topic;
+            }
+        }
+
+        Assert.False(reader.TryRead(out _));
+    }
+
+    [Fact]
+    public void FollowingTheOutboxAllocatesNothingPerRecordOnceWarm()
+    {
+        using DurableOutbox outbox = Open();
+        using OutboxReader reader = outbox.CreateReader();
+        byte[] payload = Payload(12345);
+        long total = 0;
+        void AppendAndReadBack(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                outbox.Append(OutboxRecordKind.Result, i, "edge/d/result", payload);
+                Assert.True(reader.TryRead(out OutboxEntry entry));
+                total += entry.Payload.Length;
+                Assert.False(reader.TryRead(out _));
+            }
+        }
+
+        AppendAndReadBack(200);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        AppendAndReadBack(2000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Append, read, and find nothing more (which arms the wait for the next append), 2000 times.
+        output.WriteLine($"{allocated} bytes for 2000 records ({total} payload bytes read)");
+        Assert.True(allocated < 2000, $"{allocated} bytes allocated for 2000 records");
+    }
+
+    [Fact]
     public async Task ReaderWakesUpOnAppendWithoutPolling()
     {
         using DurableOutbox outbox = Open();
         using OutboxReader reader = outbox.CreateReader();
-        ValueTask<OutboxRecord> pending = reader.ReadAsync(CancellationToken.None);
+        ValueTask<OutboxEntry> pending = reader.ReadAsync(CancellationToken.None);
         Assert.False(pending.IsCompleted);
         outbox.Append(OutboxRecordKind.Result, 7, "t", Payload(7));
-        OutboxRecord record = await pending.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(7, record.Key);
+        OutboxEntry entry = await pending.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(7, entry.Key);
+        Assert.Equal(Payload(7), entry.Payload.ToArray());
     }
 
     [Theory]

@@ -157,21 +157,37 @@ public sealed class PayloadSchemaTests : IDisposable
 
         Directory.CreateDirectory(Path.Combine(sys, "devices", "gpu.0"));
         await File.WriteAllTextAsync(Path.Combine(sys, "devices", "gpu.0", "load"), "631\n");
-        var models = new Health.DelegateModelStatusSource(() => new Health.ModelStatusReport("degraded", "serving the previous model", TestResults.Model,
-            "TensorRT skipped: not in this build; CPU", "golden sample 3 judged PASS, expected FAIL"));
+        // A serving model whose golden check disagrees, with a past load failure and a shadow model compared with it.
+        Health.ModelStatusReport degraded = TestResults.DegradedModelWithShadow(DateTimeOffset.UtcNow) with { LastFailure = "golden sample 3 judged PASS, expected FAIL" };
+        Health.ModelStatusReport report = degraded;
+        var models = new Health.DelegateModelStatusSource(() => report);
         var health = new Health.HealthReporter(new Core.Pipeline.PipelineLedger(), new Core.Pipeline.LatencyStatistics(TimeProvider.System), new BusyPipeline(), models, Outbox(),
             new Connection.MqttConnectionState(), TimeProvider.System, sys);
 
+        JsonElement payload = HealthPayload(health);
+        Assert.Equal(63.1, payload.GetProperty("gpuLoadPercent").GetDouble());
+        Assert.True(payload.TryGetProperty("queues", out _));
+        Assert.Equal("degraded", payload.GetProperty("state").GetString());
+        Assert.Contains("model: " + degraded.Message, payload.GetProperty("problems").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(117, payload.GetProperty("model").GetProperty("shadow").GetProperty("compared").GetInt64());
+        Assert.False(payload.GetProperty("model").GetProperty("golden").GetProperty("passed").GetBoolean());
+
+        // The same model once its check passes again, beside a shadow that has compared nothing yet.
+        report = TestResults.ReadyModelWithFreshShadow(DateTimeOffset.UtcNow);
+        JsonElement ready = HealthPayload(health);
+        Assert.DoesNotContain(ready.GetProperty("problems").EnumerateArray(), p => p.GetString()!.StartsWith("model:", StringComparison.Ordinal));
+        await AssertValidAsync([new Item("health.schema.json", payload), new Item("health.schema.json", ready)]);
+    }
+
+    private static JsonElement HealthPayload(Health.HealthReporter health)
+    {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             health.Write(writer);
         }
 
-        JsonElement payload = JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
-        Assert.Equal(63.1, payload.GetProperty("gpuLoadPercent").GetDouble());
-        Assert.True(payload.TryGetProperty("queues", out _));
-        await AssertValidAsync([new Item("health.schema.json", payload)]);
+        return JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
     }
 
     private sealed class BusyPipeline : Health.IPipelineProbe
@@ -200,6 +216,9 @@ public sealed class PayloadSchemaTests : IDisposable
         TestResults.Fill(result, 3);
         JsonObject goodResult = JsonNode.Parse(ResultJson(result))!.AsObject();
         JsonObject goodReply = JsonNode.Parse(new CommandProcessor(1024, null, null, null, Outbox(), TimeProvider.System).Handle("ping", ReadOnlySequence<byte>.Empty).Reply)!.AsObject();
+        var models = new Health.DelegateModelStatusSource(() => TestResults.DegradedModelWithShadow(DateTimeOffset.UtcNow));
+        JsonObject goodModel = JsonNode.Parse(new CommandProcessor(1024, null, models, null, Outbox(), TimeProvider.System)
+            .Handle("model/status", ReadOnlySequence<byte>.Empty).Reply)!["result"]!.AsObject();
 
         (string Schema, JsonObject Payload)[] broken =
         [
@@ -218,14 +237,26 @@ public sealed class PayloadSchemaTests : IDisposable
             ("event.schema.json", JsonNode.Parse("""{"schema":1,"code":"Camera Lost","severity":"fatal","message":"","utc":"2026-11-22T10:00:00+00:00"}""")!.AsObject()),
             ("status.schema.json", JsonNode.Parse("""{"schema":1,"state":"online","clientId":"c","device":"d","runtimeVersion":"1"}""")!.AsObject()),
             ("status.schema.json", JsonNode.Parse("""{"schema":1,"state":"offline","clientId":"c","device":"d","runtimeVersion":"1","commands":["ping"]}""")!.AsObject()),
+            ("command-reply.schema.json#modelStatusResult", With(goodModel, m => m["phase"] = "sulking")),
+            ("command-reply.schema.json#modelStatusResult", With(goodModel, m => m["golden"]!.AsObject().Remove("reason"))),
+            ("command-reply.schema.json#modelStatusResult", With(goodModel, m => m["golden"]!["passed"] = true)),
+            ("command-reply.schema.json#modelStatusResult", With(goodModel, m => m["shadow"]!["agreementRate"] = 1.5)),
+            ("command-reply.schema.json#modelStatusResult", With(goodModel, m => m["shadow"]!.AsObject().Remove("meanMaskIoU"))),
+            ("command-reply.schema.json#modelStatusResult", With(goodModel, m => m["shadow"]!["compared"] = 0)),
+            ("command-reply.schema.json#modelStatusResult", With(goodModel, m => m["shadow"]!["lastDisagreements"]![0]!["shadowVerdict"] = "FAIL")),
+            ("command-reply.schema.json#modelStatusResult", With(goodModel, m => m["shadow"]!["lastDisagreements"]![1]!["maskIoU"] = -0.1)),
         ];
-        Item[] items = broken.Select(b => new Item(b.Schema, JsonSerializer.SerializeToElement(b.Payload))).ToArray();
-        string[][] errors = await ValidateAsync([new Item("result.schema.json", JsonSerializer.SerializeToElement(goodResult)), .. items]);
+        Item[] items = broken.Select(b => b.Schema.Split('#') is [string schema, string definition]
+            ? new Item(schema, JsonSerializer.SerializeToElement(b.Payload), definition)
+            : new Item(b.Schema, JsonSerializer.SerializeToElement(b.Payload))).ToArray();
+        string[][] errors = await ValidateAsync([new Item("result.schema.json", JsonSerializer.SerializeToElement(goodResult)),
+            new Item("command-reply.schema.json", JsonSerializer.SerializeToElement(goodModel), "modelStatusResult"), .. items]);
 
         Assert.Empty(errors[0]);
+        Assert.Empty(errors[1]);
         for (int i = 0; i < broken.Length; i++)
         {
-            Assert.True(errors[i + 1].Length > 0, $"{broken[i].Schema} accepted {broken[i].Payload.ToJsonString()}");
+            Assert.True(errors[i + 2].Length > 0, $"{broken[i].Schema} accepted {broken[i].Payload.ToJsonString()}");
         }
     }
 

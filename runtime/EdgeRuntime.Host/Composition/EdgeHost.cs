@@ -195,19 +195,13 @@ internal static class EdgeHost
         services.AddSingleton<IModelStatusSource>(sp =>
         {
             OnnxModelProvider models = sp.GetRequiredService<OnnxModelProvider>();
+            ShadowModelRunner? shadow = sp.GetService<ShadowModelRunner>();
             return new DelegateModelStatusSource(() =>
             {
                 ModelProviderState state = models.State;
-                string phase = state.Phase switch
-                {
-                    ModelPhase.NotLoaded => "not-loaded",
-                    ModelPhase.Loading => "loading",
-                    ModelPhase.Warming => "warming",
-                    ModelPhase.Ready => "ready",
-                    ModelPhase.Degraded => "degraded",
-                    _ => "failed",
-                };
-                return new ModelStatusReport(phase, state.Message, state.Active, state.Providers?.ToString(), state.LastFailure);
+                GoldenCheckStatus? golden = state.Golden is { } g ? new GoldenCheckStatus(g.CheckedUtc, g.Samples, g.Passed, g.Passed ? null : g.ToString()) : null;
+                return new ModelStatusReport(PhaseName(state.Phase), state.Message, state.Active, state.Providers?.ToString(), state.LastFailure, golden,
+                    shadow is null ? null : ShadowReport(shadow.Status));
             });
         });
         services.AddSingleton<IPipelineProbe>(sp => new InspectionPipelineProbe(sp.GetRequiredService<InspectionPipeline>()));
@@ -232,5 +226,29 @@ internal static class EdgeHost
         }
 
         services.AddHostedService<MqttConnectionService>();
+    }
+
+    /// <summary>A model phase as health and <c>cmd/model/status</c> name it (TOPICS.md).</summary>
+    private static string PhaseName(ModelPhase phase) => phase switch
+    {
+        ModelPhase.NotLoaded => "not-loaded",
+        ModelPhase.Loading => "loading",
+        ModelPhase.Warming => "warming",
+        ModelPhase.Ready => "ready",
+        ModelPhase.Degraded => "degraded",
+        _ => "failed",
+    };
+
+    private static ShadowAgreementStatus ShadowReport(ShadowStatus status)
+    {
+        var disagreements = new ShadowDisagreementReport[status.Disagreements.Count];
+        for (int i = 0; i < disagreements.Length; i++)
+        {
+            ShadowDisagreement d = status.Disagreements[i];
+            disagreements[i] = new ShadowDisagreementReport(d.FrameId, d.Sequence, d.ActiveVerdict, d.ShadowVerdict, d.ActiveDefects, d.ShadowDefects, d.MaskIoU);
+        }
+
+        return new ShadowAgreementStatus(status.Package, PhaseName(status.Phase), status.Message, status.Shadow, status.Fraction, status.Sampled,
+            status.Compared, status.Skipped, status.Errors, status.AgreementRate, status.MeanMaskIoU, status.Since, disagreements);
     }
 }

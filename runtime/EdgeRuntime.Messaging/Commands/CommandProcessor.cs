@@ -439,6 +439,74 @@ public sealed class CommandProcessor
         {
             writer.WriteString("lastFailure", failure);
         }
+
+        if (status.Golden is { } golden)
+        {
+            writer.WriteStartObject("golden");
+            writer.WriteString("lastRunUtc", golden.LastRunUtc);
+            writer.WriteNumber("samples", golden.Samples);
+            writer.WriteBoolean("passed", golden.Passed);
+            if (golden.Reason is { } reason)
+            {
+                writer.WriteString("reason", reason);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        if (status.Shadow is { } shadow)
+        {
+            WriteShadow(writer, shadow);
+        }
+    }
+
+    private static void WriteShadow(Utf8JsonWriter writer, ShadowAgreementStatus shadow)
+    {
+        writer.WriteStartObject("shadow");
+        writer.WriteString("package", shadow.Package);
+        writer.WriteString("phase", shadow.Phase);
+        writer.WriteString("message", shadow.Message);
+        if (shadow.Model is { } model)
+        {
+            ResultPayload.WriteModel(writer, JsonEncodedText.Encode("model"), model);
+        }
+
+        writer.WriteNumber("fraction", shadow.Fraction);
+        writer.WriteNumber("sampled", shadow.Sampled);
+        writer.WriteNumber("compared", shadow.Compared);
+        writer.WriteNumber("skipped", shadow.Skipped);
+        writer.WriteNumber("errors", shadow.Errors);
+        if (shadow.AgreementRate is { } rate)
+        {
+            writer.WriteNumber("agreementRate", Math.Round(rate, 4));
+        }
+
+        if (shadow.MeanMaskIoU is { } iou)
+        {
+            writer.WriteNumber("meanMaskIoU", Math.Round(iou, 4));
+        }
+
+        if (shadow.Since is { } since)
+        {
+            writer.WriteString("since", since);
+        }
+
+        writer.WriteStartArray("lastDisagreements");
+        foreach (ShadowDisagreementReport disagreement in shadow.LastDisagreements)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("frameId", disagreement.FrameId);
+            writer.WriteNumber("seq", disagreement.Sequence);
+            writer.WriteString("verdict", ResultPayload.VerdictName(disagreement.Verdict));
+            writer.WriteString("shadowVerdict", ResultPayload.VerdictName(disagreement.ShadowVerdict));
+            writer.WriteNumber("defects", disagreement.Defects);
+            writer.WriteNumber("shadowDefects", disagreement.ShadowDefects);
+            writer.WriteNumber("maskIoU", Math.Round(disagreement.MaskIoU, 4));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     private CommandOutcome Replay(ReplyBuilder reply, JsonElement root)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Security.Authentication;
 using System.Security.Cryptography;
@@ -34,6 +35,7 @@ public sealed partial class MqttConnectionService : BackgroundService
     public static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan s_ageCheckPeriod = TimeSpan.FromMinutes(1);
+    private static readonly ReadOnlyMemory<byte> s_true = "true"u8.ToArray();
 
     private readonly MqttOptions _options;
     private readonly MqttTopics _topics;
@@ -268,7 +270,10 @@ public sealed partial class MqttConnectionService : BackgroundService
         }
 
         // Born only once subscribed: a consumer that sends a command as soon as it sees "online" is heard.
-        await PublishWithTimeoutAsync(client, StatusMessage("online", protocol), stoppingToken).ConfigureAwait(false);
+        using (var birth = new CallTimeout(stoppingToken, _time))
+        {
+            await PublishWithTimeoutAsync(client, StatusMessage("online", protocol), birth).ConfigureAwait(false);
+        }
 
         _state.OnConnected(_time.GetUtcNow(), protocol == MqttProtocol.V5 ? "5.0" : "3.1.1");
         Log.Connected(_logger, Endpoint, protocol == MqttProtocol.V5 ? "5.0" : "3.1.1", _outbox.Status.Pending);
@@ -309,15 +314,17 @@ public sealed partial class MqttConnectionService : BackgroundService
     private async Task GoodbyeAsync(IMqttClient client, OutboxReader reader, MqttProtocol protocol)
     {
         using var drain = new CancellationTokenSource(DrainTime, _time);
+        using var timeout = new CallTimeout(drain.Token, _time);
+        var message = new MqttApplicationMessage();
         reader.Rewind();
         try
         {
-            while (reader.TryRead(out OutboxRecord? record, out _))
+            while (reader.TryRead(out OutboxEntry entry))
             {
-                await PublishRecordAsync(client, record, protocol, drain.Token).ConfigureAwait(false);
+                await PublishRecordAsync(client, entry, message, protocol, timeout).ConfigureAwait(false);
             }
 
-            await PublishWithTimeoutAsync(client, StatusMessage("offline", protocol), drain.Token).ConfigureAwait(false);
+            await PublishWithTimeoutAsync(client, StatusMessage("offline", protocol), timeout).ConfigureAwait(false);
             await client.DisconnectAsync(new MqttClientDisconnectOptions(), drain.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsConnectionFault(ex) || ex is OperationCanceledException)
@@ -329,20 +336,29 @@ public sealed partial class MqttConnectionService : BackgroundService
 
     private async Task PublishLoopAsync(IMqttClient client, OutboxReader reader, MqttProtocol protocol, CancellationToken cancellationToken)
     {
+        // One message object and one timeout for the session: records go out one at a time, each after the previous one's
+        // PUBACK, so neither is in use twice at once (MQTTnet copies the message's fields into its own packet).
+        var message = new MqttApplicationMessage();
+        using var timeout = new CallTimeout(cancellationToken, _time);
         while (true)
         {
-            OutboxRecord record = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            await PublishRecordAsync(client, record, protocol, cancellationToken).ConfigureAwait(false);
+            OutboxEntry entry = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            await PublishRecordAsync(client, entry, message, protocol, timeout).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Publishes one outbox record (QoS 1) and acknowledges it in the outbox after the broker's PUBACK.</summary>
-    private async Task PublishRecordAsync(IMqttClient client, OutboxRecord record, MqttProtocol protocol, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes one outbox record (QoS 1) and acknowledges it in the outbox after the broker's PUBACK. The entry's payload
+    /// is the reader's buffer, handed to MQTTnet without a copy: the reader is not read again until this returns, and by
+    /// then MQTTnet is done with it (PublishAsync completes after the PUBACK, or fails, which ends the session).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PublishRecordAsync(IMqttClient client, OutboxEntry entry, MqttApplicationMessage message, MqttProtocol protocol, CallTimeout timeout)
     {
-        MqttApplicationMessage message = RecordMessage(record, protocol, replay: false);
+        SetRecordMessage(message, entry.Topic, entry.Payload, entry.TimestampMs, protocol, replay: false);
         while (true)
         {
-            MqttClientPublishResult result = await PublishWithTimeoutAsync(client, message, cancellationToken).ConfigureAwait(false);
+            MqttClientPublishResult result = await PublishWithTimeoutAsync(client, message, timeout).ConfigureAwait(false);
             if (result.ReasonCode is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers)
             {
                 break;
@@ -353,70 +369,76 @@ public sealed partial class MqttConnectionService : BackgroundService
             {
                 // The broker will never take this one: skip it rather than block everything behind it.
                 _state.OnRejected();
-                Log.Rejected(_logger, record.Sequence, record.Topic, result.ReasonCode.ToString(), result.ReasonString);
+                Log.Rejected(_logger, entry.Sequence, entry.Topic, result.ReasonCode.ToString(), result.ReasonString);
                 break;
             }
 
-            // Quota exceeded, server busy, unspecified: the broker may take it later.
-            Log.PublishDeferred(_logger, record.Sequence, result.ReasonCode.ToString());
-            await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+            // Quota exceeded, server busy, unspecified: the broker may take it later (the same message, payload still the reader's).
+            Log.PublishDeferred(_logger, entry.Sequence, result.ReasonCode.ToString());
+            await Task.Delay(TimeSpan.FromSeconds(1), _time, timeout.Outer).ConfigureAwait(false);
         }
 
-        _outbox.Acknowledge(record.Sequence);
+        _outbox.Acknowledge(entry.Sequence);
         _state.OnPublished();
     }
 
-    private MqttApplicationMessage RecordMessage(OutboxRecord record, MqttProtocol protocol, bool replay)
+    /// <summary>
+    /// Makes <paramref name="message"/> carry an outbox record: QoS 1, and under MQTT 5 an expiry matching the outbox's age limit
+    /// (a record the outbox would have dropped is not worth delivering either), the content type, and the replay flag.
+    /// </summary>
+    private void SetRecordMessage(MqttApplicationMessage message, string topic, ReadOnlyMemory<byte> payload, long timestampMs, MqttProtocol protocol, bool replay)
     {
-        MqttApplicationMessageBuilder builder = new MqttApplicationMessageBuilder()
-            .WithTopic(record.Topic)
-            .WithPayload(record.Payload)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        message.Topic = topic;
+        message.Payload = new ReadOnlySequence<byte>(payload);
+        message.QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce;
         if (protocol == MqttProtocol.V5)
         {
-            // Expiry matches the outbox's age limit: a record the outbox would have dropped is not worth delivering either.
-            TimeSpan age = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(record.TimestampMs);
-            double remaining = Math.Max(1, (_outbox.MaxAge - age).TotalSeconds);
-            builder.WithMessageExpiryInterval((uint)remaining)
-                .WithContentType("application/json")
-                .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData);
+            TimeSpan age = _time.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(timestampMs);
+            message.MessageExpiryInterval = (uint)Math.Max(1, (_outbox.MaxAge - age).TotalSeconds);
+            message.ContentType = "application/json";
+            message.PayloadFormatIndicator = MqttPayloadFormatIndicator.CharacterData;
             if (replay)
             {
-                builder.WithUserProperty("replay", "true"u8.ToArray());
+                message.UserProperties = [new MQTTnet.Packets.MqttUserProperty("replay", s_true)];
             }
         }
-
-        return builder.Build();
     }
 
-    private async Task<MqttClientPublishResult> PublishWithTimeoutAsync(IMqttClient client, MqttApplicationMessage message, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<MqttClientPublishResult> PublishWithTimeoutAsync(IMqttClient client, MqttApplicationMessage message, CallTimeout timeout)
     {
-        using var timeout = new CancellationTokenSource(PublishTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        CancellationToken token = timeout.Start(PublishTimeout);
         try
         {
-            return await client.PublishAsync(message, linked.Token).ConfigureAwait(false);
+            return await client.PublishAsync(message, token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.Expired)
         {
             throw new TimeoutException($"no PUBACK for {message.Topic} within {_options.PublishTimeoutSeconds} s");
+        }
+        finally
+        {
+            timeout.Stop();
         }
     }
 
     private async Task LivenessLoopAsync(IMqttClient client, CancellationToken cancellationToken)
     {
+        using var timeout = new CallTimeout(cancellationToken, _time);
         while (true)
         {
             await Task.Delay(PingPeriod, _time, cancellationToken).ConfigureAwait(false);
-            using var timeout = new CancellationTokenSource(PingPeriod, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             try
             {
-                await client.PingAsync(linked.Token).ConfigureAwait(false);
+                await client.PingAsync(timeout.Start(PingPeriod)).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (timeout.Expired)
             {
                 throw new TimeoutException($"no PINGRESP within {PingPeriod.TotalSeconds} s: the connection is silently dead");
+            }
+            finally
+            {
+                timeout.Stop();
             }
         }
     }
@@ -424,6 +446,7 @@ public sealed partial class MqttConnectionService : BackgroundService
     private async Task HealthLoopAsync(IMqttClient client, MqttProtocol protocol, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_live.HealthInterval, _time);
+        using var timeout = new CallTimeout(cancellationToken, _time);
 
         // A new interval (config/set) re-arms the timer at once rather than after the old, possibly long, period.
         using IDisposable subscription = _live.OnHealthIntervalChanged(period => timer.Period = period);
@@ -445,7 +468,7 @@ public sealed partial class MqttConnectionService : BackgroundService
                 builder.WithRetainFlag().WithMessageExpiryInterval((uint)_live.HealthIntervalSeconds).WithContentType("application/json");
             }
 
-            await PublishWithTimeoutAsync(client, builder.Build(), cancellationToken).ConfigureAwait(false);
+            await PublishWithTimeoutAsync(client, builder.Build(), timeout).ConfigureAwait(false);
         }
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
     }
@@ -481,6 +504,7 @@ public sealed partial class MqttConnectionService : BackgroundService
 
     private async Task CommandLoopAsync(IMqttClient client, MqttProtocol protocol, CancellationToken cancellationToken)
     {
+        using var timeout = new CallTimeout(cancellationToken, _time);
         while (true)
         {
             CommandRequest request = await _requests.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -503,11 +527,14 @@ public sealed partial class MqttConnectionService : BackgroundService
                 }
             }
 
-            await PublishWithTimeoutAsync(client, reply.Build(), cancellationToken).ConfigureAwait(false);
+            await PublishWithTimeoutAsync(client, reply.Build(), timeout).ConfigureAwait(false);
             outcome.AfterReply?.Invoke();
             foreach (OutboxRecord record in outcome.Republish)
             {
-                await PublishWithTimeoutAsync(client, RecordMessage(record, protocol, replay: true), cancellationToken).ConfigureAwait(false);
+                // Replays are rare and may run beside the publish loop: each gets its own message.
+                var message = new MqttApplicationMessage();
+                SetRecordMessage(message, record.Topic, record.Payload, record.TimestampMs, protocol, replay: true);
+                await PublishWithTimeoutAsync(client, message, timeout).ConfigureAwait(false);
             }
 
             _state.OnRepublished(outcome.Republish.Count);
@@ -578,6 +605,49 @@ public sealed partial class MqttConnectionService : BackgroundService
         InvalidOperationException when ex.Message.Contains("connect", StringComparison.OrdinalIgnoreCase) => true,
         _ => false,
     };
+
+    /// <summary>
+    /// One loop's timeout for its network calls, reused call after call (a timer-backed source plus a linked source per
+    /// publish was a large share of the per-result allocations). The loop's own token cancels it through one registration
+    /// per loop; <see cref="Stop"/> after each call re-arms it (<see cref="CancellationTokenSource.TryReset"/>, which also
+    /// drops any registration MQTTnet left on it). Not thread-safe: one loop each.
+    /// </summary>
+    private sealed class CallTimeout : IDisposable
+    {
+        private readonly CancellationTokenSource _timeout;
+        private readonly CancellationTokenRegistration _forward;
+
+        /// <param name="outer">The loop's token (session or drain); cancelling it cancels the call under way.</param>
+        /// <param name="time">The clock the timeouts run on.</param>
+        public CallTimeout(CancellationToken outer, TimeProvider time)
+        {
+            Outer = outer;
+            _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+            _forward = outer.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _timeout);
+        }
+
+        /// <summary>The loop's token.</summary>
+        public CancellationToken Outer { get; }
+
+        /// <summary>Whether the call failed because its time ran out (not because the loop was cancelled).</summary>
+        public bool Expired => _timeout.IsCancellationRequested && !Outer.IsCancellationRequested;
+
+        /// <summary>Starts the clock for one call and returns the token to pass it.</summary>
+        public CancellationToken Start(TimeSpan limit)
+        {
+            _timeout.CancelAfter(limit);
+            return _timeout.Token;
+        }
+
+        /// <summary>Stops the clock after the call. Once it fired (or the loop was cancelled) it stays cancelled, and the loop ends.</summary>
+        public void Stop() => _timeout.TryReset();
+
+        public void Dispose()
+        {
+            _forward.Dispose();
+            _timeout.Dispose();
+        }
+    }
 
     private static partial class Log
     {

@@ -29,7 +29,10 @@ namespace EdgeRuntime.Messaging.Outbox;
 /// whole segments go, oldest first. Unsent records removed that way are counted in
 /// <see cref="OutboxStatus.DroppedUnsent"/> and raise <see cref="Alarm"/>. A write that fails (disk full) frees the
 /// oldest segment and retries once; if it still fails the record is counted as lost, the outbox reports itself
-/// degraded, and the caller carries on: the outbox never throws into the pipeline.</para>
+/// degraded, and the caller carries on: the outbox never throws into the pipeline. Such an episode raises one
+/// <c>outbox-write-failed</c> alarm when it starts and one <c>outbox-write-resumed</c> (with the records lost) when a
+/// write succeeds again. A removed segment is emptied before it is unlinked, so its space returns even while a reader
+/// still has it open.</para>
 /// <para><b>Threading.</b> <see cref="Append"/> may be called from any thread. One reader
 /// (<see cref="CreateReader"/>) is expected: the publisher. <see cref="Alarm"/> is raised on the appending thread
 /// after the outbox's lock is released. Dispose after the publisher has stopped.</para>
@@ -48,12 +51,16 @@ public sealed partial class DurableOutbox : IDisposable
     internal static ReadOnlySpan<byte> Magic => "EDGOBX01"u8;
 
     private const string AckFileName = "acked";
+    private const string AckTemporaryName = "acked.tmp";
     private const string SegmentExtension = ".seg";
     private static readonly TimeSpan s_ackSaveInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly Lock _gate = new();
     private readonly List<Segment> _segments = [];
+    private readonly List<AppendSignal> _waiters = new(1);
     private readonly string _directory;
+    private readonly string _ackPath;
+    private readonly string _ackTemporaryPath;
     private readonly OutboxOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -72,7 +79,9 @@ public sealed partial class DurableOutbox : IDisposable
     private long _lost;
     private long _corruptOnOpen;
     private string? _degraded;
-    private TaskCompletionSource? _waiter;
+    private Exception? _writeError;
+    private long _failingSinceMs = -1;
+    private long _lostWhileFailing;
     private bool _disposed;
 
     private sealed class Segment(long firstSequence, string path)
@@ -100,6 +109,8 @@ public sealed partial class DurableOutbox : IDisposable
     private DurableOutbox(string directory, OutboxOptions options, TimeProvider timeProvider, ILogger logger)
     {
         _directory = directory;
+        _ackPath = Path.Combine(directory, AckFileName);
+        _ackTemporaryPath = Path.Combine(directory, AckTemporaryName);
         _options = options;
         _time = timeProvider;
         _logger = logger;
@@ -190,19 +201,41 @@ public sealed partial class DurableOutbox : IDisposable
                 if (!TryWrite(record, now, key, ref alarms) && !(FreeOldest(ref alarms) && TryWrite(record, now, key, ref alarms)))
                 {
                     _lost++;
+                    _lostWhileFailing++;
                     sequence = -1;
-                    (alarms ??= []).Add(new OutboxAlarm("outbox-write-failed", $"a {kind} record could not be written: {_degraded}", 1));
+                    if (_failingSinceMs < 0)
+                    {
+                        // One alarm per episode, not per record: at full frame rate a full disk would otherwise raise an alarm per
+                        // result, and the alarm's own event record (which cannot be written either) would raise the next one.
+                        _failingSinceMs = now;
+                        Log.WriteFailed(_logger, _writeError, _directory);
+                        (alarms ??= []).Add(new OutboxAlarm("outbox-write-failed",
+                            $"the outbox cannot write ({_degraded}): records are counted as lost until it can", 1));
+                    }
                 }
                 else
                 {
                     _nextSequence++;
                     _appended++;
-                    _degraded = null;
-                    if (_waiter is { } waiter)
+                    if (_failingSinceMs >= 0)
                     {
-                        _waiter = null;
-                        waiter.TrySetResult();
+                        // Usually the episode's first alarm could not be stored: this one carries what was lost.
+                        string since = DateTimeOffset.FromUnixTimeMilliseconds(_failingSinceMs).ToString("O", CultureInfo.InvariantCulture);
+                        (alarms ??= []).Add(new OutboxAlarm("outbox-write-resumed",
+                            $"the outbox writes again; {_lostWhileFailing} record(s) could not be written since {since} ({_degraded})", _lostWhileFailing));
+                        Log.WriteResumed(_logger, _directory, _lostWhileFailing);
+                        _failingSinceMs = -1;
+                        _lostWhileFailing = 0;
                     }
+
+                    _degraded = null;
+                    _writeError = null;
+                    foreach (AppendSignal waiter in _waiters)
+                    {
+                        waiter.Set();
+                    }
+
+                    _waiters.Clear();
                 }
             }
         }
@@ -311,42 +344,56 @@ public sealed partial class DurableOutbox : IDisposable
         }
 
         var found = new List<OutboxRecord>();
-        foreach (Segment segment in candidates)
+        byte[] buffer = [];
+        try
         {
-            long length;
-            lock (_gate)
+            foreach (Segment segment in candidates)
             {
-                if (segment.Deleted)
+                long length;
+                lock (_gate)
                 {
+                    if (segment.Deleted)
+                    {
+                        continue;
+                    }
+
+                    length = segment.Length;
+                }
+
+                try
+                {
+                    using SafeFileHandle handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    long offset = Magic.Length;
+                    while (offset < length && found.Count < max)
+                    {
+                        int bodyLength = ReadRecordAt(handle, offset, length, ref buffer);
+                        if (bodyLength < 0)
+                        {
+                            break;
+                        }
+
+                        offset += RecordHeaderSize + bodyLength;
+                        ReadOnlySpan<byte> body = buffer.AsSpan(0, bodyLength);
+                        ReadFixed(body, out long sequence, out long timestampMs, out long key, out OutboxRecordKind kind, out int topicLength);
+                        if (kind == OutboxRecordKind.Result && key >= fromKey && key <= toKey)
+                        {
+                            found.Add(new OutboxRecord(sequence, key, timestampMs, kind, Encoding.UTF8.GetString(body.Slice(BodyFixedSize, topicLength)),
+                                body[(BodyFixedSize + topicLength)..].ToArray()));
+                        }
+                    }
+                }
+                catch (FileNotFoundException)
+                {
+                    // Removed by the size or age limit after the snapshot: those records are no longer on disk, which the reply reports.
                     continue;
                 }
-
-                length = segment.Length;
             }
-
-            try
+        }
+        finally
+        {
+            if (buffer.Length > 0)
             {
-                using SafeFileHandle handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                long offset = Magic.Length;
-                while (offset < length && found.Count < max)
-                {
-                    OutboxRecord? record = ReadRecordAt(handle, offset, length, out int size);
-                    if (record is null)
-                    {
-                        break;
-                    }
-
-                    offset += size;
-                    if (record.Kind == OutboxRecordKind.Result && record.Key >= fromKey && record.Key <= toKey)
-                    {
-                        found.Add(record);
-                    }
-                }
-            }
-            catch (FileNotFoundException)
-            {
-                // Removed by the size or age limit after the snapshot: those records are no longer on disk, which the reply reports.
-                continue;
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
 
@@ -420,8 +467,12 @@ public sealed partial class DurableOutbox : IDisposable
                 SaveAck();
             }
 
-            _waiter?.TrySetCanceled();
-            _waiter = null;
+            foreach (AppendSignal waiter in _waiters)
+            {
+                waiter.Fail(new ObjectDisposedException(nameof(DurableOutbox)));
+            }
+
+            _waiters.Clear();
         }
     }
 
@@ -430,13 +481,12 @@ public sealed partial class DurableOutbox : IDisposable
     /// <summary>
     /// Positions a reader: moves it past acknowledged records and dropped segments, and onto the next segment when it
     /// finished one. Returns true with the committed length of <paramref name="path"/> when a whole record is at
-    /// <paramref name="offset"/>; otherwise false with a task that completes on the next append.
+    /// <paramref name="offset"/>; otherwise false with <paramref name="signal"/> armed for the next append.
     /// </summary>
-    internal bool TryLocate(ref long nextSequence, ref string? path, ref long offset, out long committedLength, out Task? wait)
+    internal bool TryLocate(ref long nextSequence, ref string? path, ref long offset, out long committedLength, AppendSignal signal)
     {
         lock (_gate)
         {
-            wait = null;
             committedLength = 0;
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (nextSequence <= _acked)
@@ -460,7 +510,7 @@ public sealed partial class DurableOutbox : IDisposable
 
                 if (index < 0)
                 {
-                    wait = Waiter();
+                    Wait(signal);
                     return false;
                 }
 
@@ -479,7 +529,7 @@ public sealed partial class DurableOutbox : IDisposable
 
                 if (index == _segments.Count - 1)
                 {
-                    wait = Waiter();
+                    Wait(signal);
                     return false;
                 }
 
@@ -487,6 +537,15 @@ public sealed partial class DurableOutbox : IDisposable
                 path = _segments[index].Path;
                 offset = Magic.Length;
             }
+        }
+    }
+
+    /// <summary>Whether <paramref name="path"/> is still one of the segments (a limit did not remove it meanwhile).</summary>
+    internal bool HoldsSegment(string path)
+    {
+        lock (_gate)
+        {
+            return IndexOf(path) >= 0;
         }
     }
 
@@ -503,54 +562,63 @@ public sealed partial class DurableOutbox : IDisposable
         return -1;
     }
 
-    private Task Waiter()
+    private void Wait(AppendSignal signal)
     {
-        _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _waiter.Task;
+        signal.Arm();
+        if (!_waiters.Contains(signal))
+        {
+            _waiters.Add(signal);
+        }
     }
 
-    /// <summary>Reads the record at <paramref name="offset"/>; null when it is not whole or fails its checksum.</summary>
-    internal static OutboxRecord? ReadRecordAt(SafeFileHandle handle, long offset, long limit, out int size)
+    /// <summary>
+    /// Reads the body of the record at <paramref name="offset"/> into <paramref name="buffer"/> (replaced by a larger one from
+    /// the shared pool when too small; the caller returns it) and returns its length; -1 when the record is not whole, fails
+    /// its checksum or has no topic. The record takes <see cref="RecordHeaderSize"/> + the length bytes of the file.
+    /// </summary>
+    internal static int ReadRecordAt(SafeFileHandle handle, long offset, long limit, ref byte[] buffer)
     {
-        size = 0;
         Span<byte> header = stackalloc byte[RecordHeaderSize];
         if (limit - offset < RecordHeaderSize || RandomAccess.Read(handle, header, offset) < RecordHeaderSize)
         {
-            return null;
+            return -1;
         }
 
         uint bodyLength = BinaryPrimitives.ReadUInt32LittleEndian(header);
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
         if (bodyLength < BodyFixedSize || bodyLength > MaxRecordSize - RecordHeaderSize || limit - offset - RecordHeaderSize < bodyLength)
         {
-            return null;
+            return -1;
         }
 
-        byte[] body = new byte[bodyLength];
+        if (buffer.Length < bodyLength)
+        {
+            byte[] smaller = buffer;
+            buffer = ArrayPool<byte>.Shared.Rent((int)bodyLength);
+            if (smaller.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(smaller);
+            }
+        }
+
+        Span<byte> body = buffer.AsSpan(0, (int)bodyLength);
         if (RandomAccess.Read(handle, body, offset + RecordHeaderSize) < body.Length || Crc32C.Compute(body) != crc)
         {
-            return null;
+            return -1;
         }
 
-        size = RecordHeaderSize + (int)bodyLength;
-        return ParseBody(body);
+        int topicLength = BinaryPrimitives.ReadUInt16LittleEndian(body[25..]);
+        return topicLength == 0 || BodyFixedSize + topicLength > body.Length ? -1 : body.Length;
     }
 
-    private static OutboxRecord? ParseBody(ReadOnlySpan<byte> body)
+    /// <summary>The fixed fields of a body that <see cref="ReadRecordAt"/> checked; the topic follows them, then the payload.</summary>
+    internal static void ReadFixed(ReadOnlySpan<byte> body, out long sequence, out long timestampMs, out long key, out OutboxRecordKind kind, out int topicLength)
     {
-        long sequence = BinaryPrimitives.ReadInt64LittleEndian(body);
-        long timestamp = BinaryPrimitives.ReadInt64LittleEndian(body[8..]);
-        long key = BinaryPrimitives.ReadInt64LittleEndian(body[16..]);
-        var kind = (OutboxRecordKind)body[24];
-        int topicLength = BinaryPrimitives.ReadUInt16LittleEndian(body[25..]);
-        if (BodyFixedSize + topicLength > body.Length || topicLength == 0)
-        {
-            return null;
-        }
-
-        string topic = Encoding.UTF8.GetString(body.Slice(BodyFixedSize, topicLength));
-        byte[] payload = body[(BodyFixedSize + topicLength)..].ToArray();
-        return new OutboxRecord(sequence, key, timestamp, kind, topic, payload);
+        sequence = BinaryPrimitives.ReadInt64LittleEndian(body);
+        timestampMs = BinaryPrimitives.ReadInt64LittleEndian(body[8..]);
+        key = BinaryPrimitives.ReadInt64LittleEndian(body[16..]);
+        kind = (OutboxRecordKind)body[24];
+        topicLength = BinaryPrimitives.ReadUInt16LittleEndian(body[25..]);
     }
 
     // ---- writing ----------------------------------------------------------------------------------------------
@@ -583,18 +651,34 @@ public sealed partial class DurableOutbox : IDisposable
             segment.MaxKey = Math.Max(segment.MaxKey, key);
             return true;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // ENOSPC, EIO: the bytes past the segment's committed length are garbage that the next write overwrites.
             _degraded = "disk: " + ex.Message;
-            Log.WriteFailed(_logger, ex, _directory);
+            _writeError = ex;
+            CutToCommitted();
             return false;
         }
-        catch (UnauthorizedAccessException ex)
+    }
+
+    /// <summary>
+    /// After a failed write (ENOSPC, EIO), cuts what part of the record reached the file: it would hold space on a full
+    /// disk, and after a restart it would read as a torn record and be reported as corruption.
+    /// </summary>
+    private void CutToCommitted()
+    {
+        if (_active is not { } handle || _segments.Count == 0)
         {
-            _degraded = "disk: " + ex.Message;
-            Log.WriteFailed(_logger, ex, _directory);
-            return false;
+            return;
+        }
+
+        try
+        {
+            RandomAccess.SetLength(handle, _segments[^1].Length);
+        }
+        catch (IOException ex)
+        {
+            // The next write overwrites those bytes anyway, and opening cuts a torn tail: nothing is lost by leaving them.
+            Log.CutFailed(_logger, ex, _segments[^1].Path);
         }
     }
 
@@ -620,7 +704,16 @@ public sealed partial class DurableOutbox : IDisposable
         catch (IOException)
         {
             handle.Dispose();
-            File.Delete(path);
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The write's error is the one to report. An empty file left behind becomes the active segment at the next open.
+                Log.DeleteFailed(_logger, ex, path);
+            }
+
             throw;
         }
 
@@ -674,9 +767,16 @@ public sealed partial class DurableOutbox : IDisposable
 
         try
         {
+            // Emptied before it is unlinked: a reader (or a replay) may still hold it open, and an unlinked file keeps its
+            // blocks until the last handle closes. On a full disk that would free nothing at all.
+            using (SafeFileHandle handle = File.OpenHandle(oldest.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            {
+                RandomAccess.SetLength(handle, 0);
+            }
+
             File.Delete(oldest.Path);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.DeleteFailed(_logger, ex, oldest.Path);
         }
@@ -699,22 +799,20 @@ public sealed partial class DurableOutbox : IDisposable
         Span<byte> data = stackalloc byte[12];
         BinaryPrimitives.WriteInt64LittleEndian(data, _acked);
         BinaryPrimitives.WriteUInt32LittleEndian(data[8..], Crc32C.Compute(data[..8]));
-        string target = Path.Combine(_directory, AckFileName);
-        string temporary = target + ".tmp";
         try
         {
-            using (SafeFileHandle handle = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write))
+            using (SafeFileHandle handle = File.OpenHandle(_ackTemporaryPath, FileMode.Create, FileAccess.Write))
             {
                 RandomAccess.Write(handle, data, 0);
             }
 
-            File.Move(temporary, target, overwrite: true);
+            File.Move(_ackTemporaryPath, _ackPath, overwrite: true);
             _savedAck = _acked;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Only costs duplicates after a restart (at-least-once), so it must not stop publishing.
-            Log.AckSaveFailed(_logger, ex, target);
+            Log.AckSaveFailed(_logger, ex, _ackPath);
         }
     }
 
@@ -866,7 +964,7 @@ public sealed partial class DurableOutbox : IDisposable
 
     private long ReadAck()
     {
-        string path = Path.Combine(_directory, AckFileName);
+        string path = _ackPath;
         if (!File.Exists(path))
         {
             return 0;
@@ -890,8 +988,8 @@ public sealed partial class DurableOutbox : IDisposable
         [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Outbox segment {Path}: torn or corrupt data at byte {Offset} ({Bytes} bytes) cut off")]
         public static partial void TornTail(ILogger logger, string path, long offset, long bytes);
 
-        [LoggerMessage(EventId = 5102, Level = LogLevel.Error, Message = "Outbox write to {Directory} failed; the record is retried once after freeing the oldest segment, then counted as lost")]
-        public static partial void WriteFailed(ILogger logger, Exception exception, string directory);
+        [LoggerMessage(EventId = 5102, Level = LogLevel.Error, Message = "Outbox cannot write to {Directory}, even after freeing its oldest segment; records are counted as lost until it can")]
+        public static partial void WriteFailed(ILogger logger, Exception? exception, string directory);
 
         [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Outbox fsync in {Directory} failed")]
         public static partial void FsyncFailed(ILogger logger, Exception exception, string directory);
@@ -907,6 +1005,12 @@ public sealed partial class DurableOutbox : IDisposable
 
         [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Outbox acknowledged mark {Path} is corrupt; everything still on disk will be sent again")]
         public static partial void AckFileCorrupt(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 5108, Level = LogLevel.Information, Message = "Outbox writes to {Directory} again; {Lost} record(s) were lost while it could not")]
+        public static partial void WriteResumed(ILogger logger, string directory, long lost);
+
+        [LoggerMessage(EventId = 5109, Level = LogLevel.Warning, Message = "Outbox segment {Path}: a failed write could not be cut off; the next write overwrites it")]
+        public static partial void CutFailed(ILogger logger, Exception exception, string path);
     }
 }
 

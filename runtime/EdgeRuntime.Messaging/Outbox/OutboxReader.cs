@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace EdgeRuntime.Messaging.Outbox;
@@ -7,9 +10,20 @@ namespace EdgeRuntime.Messaging.Outbox;
 /// Records are returned once; the caller acknowledges them through <see cref="DurableOutbox.Acknowledge"/> after the
 /// broker's PUBACK. Created by <see cref="DurableOutbox.CreateReader"/>; the caller disposes it.
 /// </summary>
+/// <remarks>
+/// Reading allocates nothing per record once warm: bodies are read into one buffer from the shared pool (grown to the
+/// largest record, returned on dispose), topics are decoded once per distinct topic, and waiting for the next append
+/// reuses one signal. The price is ownership: an <see cref="OutboxEntry"/>'s payload is that buffer, valid until the next
+/// read (<see cref="TryRead"/>, <see cref="ReadAsync"/>), <see cref="Rewind"/> or <see cref="Dispose"/>. The publisher
+/// reads the next record only after the broker acknowledged (or refused) the previous one, so it can hand the payload to
+/// the MQTT client without a copy; anything kept longer takes <see cref="OutboxEntry.ToRecord"/>.
+/// </remarks>
 public sealed class OutboxReader : IDisposable
 {
     private readonly DurableOutbox _outbox;
+    private readonly AppendSignal _signal = new();
+    private readonly TopicCache _topics = new();
+    private byte[] _buffer = [];
     private SafeFileHandle? _handle;
     private string? _handlePath;
     private string? _path;
@@ -33,30 +47,31 @@ public sealed class OutboxReader : IDisposable
     }
 
     /// <summary>
-    /// Waits for the next unacknowledged record and returns it.
+    /// Waits for the next unacknowledged record and returns it; its payload is valid until the next read.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The outbox was disposed.</exception>
-    public async ValueTask<OutboxRecord> ReadAsync(CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<OutboxEntry> ReadAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            if (TryRead(out OutboxRecord? record, out Task? wait))
+            if (TryRead(out OutboxEntry entry))
             {
-                return record;
+                return entry;
             }
 
-            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Returns the next unacknowledged record if one is on disk; otherwise a task that completes on the next append.</summary>
-    public bool TryRead([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OutboxRecord? record, out Task? wait)
+    /// <summary>Returns the next unacknowledged record if one is on disk (its payload is valid until the next read).</summary>
+    public bool TryRead(out OutboxEntry entry)
     {
         while (true)
         {
-            record = null;
-            if (!_outbox.TryLocate(ref _nextSequence, ref _path, ref _offset, out long committed, out wait))
+            entry = default;
+            if (!_outbox.TryLocate(ref _nextSequence, ref _path, ref _offset, out long committed, _signal))
             {
                 return false;
             }
@@ -68,23 +83,34 @@ public sealed class OutboxReader : IDisposable
                 _handlePath = _path;
             }
 
-            OutboxRecord? read = DurableOutbox.ReadRecordAt(_handle!, _offset, committed, out int size);
-            if (read is null)
+            int length = DurableOutbox.ReadRecordAt(_handle!, _offset, committed, ref _buffer);
+            if (length < 0)
             {
+                if (!_outbox.HoldsSegment(_path!))
+                {
+                    // A limit removed (and emptied) the segment after it was located: its records were counted as dropped,
+                    // and locating again moves on to the oldest one left.
+                    continue;
+                }
+
                 // Committed bytes that no longer check out: skip the rest of this segment rather than stall forever.
                 CorruptSkipped++;
                 _offset = committed;
                 continue;
             }
 
-            _offset += size;
-            if (read.Sequence < _nextSequence)
+            _offset += DurableOutbox.RecordHeaderSize + length;
+            ReadOnlySpan<byte> body = _buffer.AsSpan(0, length);
+            DurableOutbox.ReadFixed(body, out long sequence, out long timestampMs, out long key, out OutboxRecordKind kind, out int topicLength);
+            if (sequence < _nextSequence)
             {
                 continue;
             }
 
-            _nextSequence = read.Sequence + 1;
-            record = read;
+            _nextSequence = sequence + 1;
+            string topic = _topics.Get(body.Slice(DurableOutbox.BodyFixedSize, topicLength));
+            int payload = DurableOutbox.BodyFixedSize + topicLength;
+            entry = new OutboxEntry(sequence, key, timestampMs, kind, topic, _buffer.AsMemory(payload, length - payload));
             return true;
         }
     }
@@ -94,5 +120,40 @@ public sealed class OutboxReader : IDisposable
     {
         _handle?.Dispose();
         _handle = null;
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+
+    /// <summary>The few distinct topics an outbox holds (result, event), each decoded once.</summary>
+    private sealed class TopicCache
+    {
+        private const int Capacity = 16;
+        private readonly byte[][] _utf8 = new byte[Capacity][];
+        private readonly string[] _text = new string[Capacity];
+        private int _count;
+
+        public string Get(ReadOnlySpan<byte> utf8)
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                if (utf8.SequenceEqual(_utf8[i]))
+                {
+                    return _text[i];
+                }
+            }
+
+            string text = Encoding.UTF8.GetString(utf8);
+            if (_count < Capacity)
+            {
+                _utf8[_count] = utf8.ToArray();
+                _text[_count] = text;
+                _count++;
+            }
+
+            return text;
+        }
     }
 }

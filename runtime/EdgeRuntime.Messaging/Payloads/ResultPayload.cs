@@ -62,6 +62,9 @@ public static class ResultPayload
     /// <summary>The wire name of a status.</summary>
     public static string StatusName(ResultStatus status) => s_statuses[(int)status].Value;
 
+    /// <summary>The wire name of a verdict: <c>PASS</c> or <c>FAIL</c>.</summary>
+    public static JsonEncodedText VerdictName(Verdict verdict) => verdict == Verdict.Pass ? s_pass : s_fail;
+
     /// <summary>Writes <paramref name="result"/> as one JSON object.</summary>
     public static void Write(Utf8JsonWriter writer, InspectionResult result)
     {
@@ -71,7 +74,7 @@ public static class ResultPayload
         writer.WriteNumber(s_schema, SchemaVersion);
         writer.WriteNumber(s_seq, result.Sequence);
         writer.WriteString(s_frameId, result.FrameId);
-        writer.WriteString(s_verdict, result.Verdict == Verdict.Pass ? s_pass : s_fail);
+        writer.WriteString(s_verdict, VerdictName(result.Verdict));
         writer.WriteString(s_status, s_statuses[(int)result.Status]);
         if (result.Reason is { } reason)
         {

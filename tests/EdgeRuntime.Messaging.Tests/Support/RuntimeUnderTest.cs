@@ -111,6 +111,21 @@ public static class TestResults
 {
     public static ModelIdentity Model { get; } = new("defect-unet", "1.2.0", "int8", "CPU", "abc123");
 
+    public static ModelIdentity ShadowModel { get; } = new("defect-unet", "1.3.0", "fp16", "CPU", "def456");
+
+    /// <summary>A serving model whose periodic golden check disagreed, with a shadow model that has been compared with it.</summary>
+    public static ModelStatusReport DegradedModelWithShadow(DateTimeOffset now) => new(
+        "degraded", "defect-unet 1.2.0 serves, but its golden check disagrees: 1 of 12 golden sample(s) disagree", Model, "TensorRT skipped: not in this build; CPU", null,
+        new GoldenCheckStatus(now.AddMinutes(-1), 12, false, "1 of 12 golden sample(s) disagree: 00003.png: expected FAIL [blob], got PASS"),
+        new ShadowAgreementStatus("/opt/edge/models/defect-unet-1.3.0", "ready", "defect-unet 1.3.0 on CPU", ShadowModel, 0.25, 120, 117, 3, 0,
+            115 / 117.0, 0.91234, now.AddMinutes(-30),
+            [new ShadowDisagreementReport("frame-41", 41, Verdict.Fail, Verdict.Pass, 1, 0, 0), new ShadowDisagreementReport("frame-97", 97, Verdict.Pass, Verdict.Fail, 0, 2, 0.25)]));
+
+    /// <summary>A serving model that passed its golden check, with a shadow that is loaded but has compared nothing yet.</summary>
+    public static ModelStatusReport ReadyModelWithFreshShadow(DateTimeOffset now) => new(
+        "ready", "defect-unet 1.2.0 serves", Model, "CPU", null, new GoldenCheckStatus(now, 12, true, null),
+        new ShadowAgreementStatus("/opt/edge/models/defect-unet-1.3.0", "warming", "step 3 of 4: warm-up inference", null, 0.25, 0, 0, 0, 0, null, null, null, []));
+
     public static void Fill(InspectionResult result, long seq)
     {
         result.Reset();
