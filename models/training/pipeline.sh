@@ -27,15 +27,25 @@ $PY $T/prune.py --in $R/fp32-hn/final.pt --out $R/pruned-init.pt --ratio 0.75
 $PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/pruned-hn --init $R/pruned-init.pt \
     --hard-negatives $R/hard-negatives-fp32.npz --seed 3 --steps ${PRUNED_STEPS:-300} --lr 1e-3 --warmup 20
 
-for m in fp32-hn pruned-hn; do
+# 4. Round 2: the fp32 model continued with crops centred on both its false positives and its missed defect pixels
+#    (mine.py --include-missed), then pruned again from it and fine-tuned longer. These are the shipped models.
+$PY $T/mine.py --ckpt $R/fp32-hn/final.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-fp32-hn.npz
+$PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/fp32-r2 --init $R/fp32-hn/final.pt \
+    --hard-negatives $R/hard-examples-fp32-hn.npz --seed 4 --steps 800 --lr 1e-3 --warmup 20
+$PY $T/mine.py --ckpt $R/fp32-r2/final.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-fp32-r2.npz
+$PY $T/prune.py --in $R/fp32-r2/final.pt --out $R/pruned-r2-init.pt --ratio 0.75
+$PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/pruned-r2 --init $R/pruned-r2-init.pt \
+    --hard-negatives $R/hard-examples-fp32-r2.npz --seed 5 --steps 1200 --lr 1e-3 --warmup 20
+
+for m in fp32-r2 pruned-r2; do
   $PY $T/evaluate.py --ckpt $R/$m/final.pt --data $D/val-s2 --tune --out $R/$m/tuned.json
   $PY $T/evaluate.py --ckpt $R/$m/final.pt --data $D/eval-s9001 --rules $R/$m/tuned.json --out $R/$m/eval.json
   $PY $T/export.py --ckpt $R/$m/final.pt --out $R/$m/model.onnx
 done
-$PY $T/package.py --onnx $R/fp32-hn/model.onnx --eval $R/fp32-hn/eval.json --tuned $R/fp32-hn/tuned.json \
-    --train-run $R/fp32 $R/fp32-hn --out models/packages/defect-unet-fp32 --id defect-unet \
+$PY $T/package.py --onnx $R/fp32-r2/model.onnx --eval $R/fp32-r2/eval.json --tuned $R/fp32-r2/tuned.json \
+    --train-run $R/fp32 $R/fp32-hn $R/fp32-r2 --out models/packages/defect-unet-fp32 --id defect-unet --version 1.1.0 \
     --data-description "edge-models generate --seed 1 --count 4000 --width 256 --height 256"
-$PY $T/package.py --onnx $R/pruned-hn/model.onnx --eval $R/pruned-hn/eval.json --tuned $R/pruned-hn/tuned.json \
-    --train-run $R/fp32 $R/fp32-hn $R/pruned-hn --out models/packages/defect-unet-pruned-fp32 --id defect-unet-pruned \
-    --prune-command "$PY $T/prune.py --in $R/fp32-hn/final.pt --out $R/pruned-init.pt --ratio 0.75" \
+$PY $T/package.py --onnx $R/pruned-r2/model.onnx --eval $R/pruned-r2/eval.json --tuned $R/pruned-r2/tuned.json \
+    --train-run $R/fp32 $R/fp32-hn $R/fp32-r2 $R/pruned-r2 --out models/packages/defect-unet-pruned-fp32 --id defect-unet-pruned --version 1.1.0 \
+    --prune-command "$PY $T/prune.py --in $R/fp32-r2/final.pt --out $R/pruned-r2-init.pt --ratio 0.75" \
     --data-description "edge-models generate --seed 1 --count 4000 --width 256 --height 256"

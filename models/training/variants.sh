@@ -26,3 +26,13 @@ variant int8 int8
 $EM quantize "$SRC/model.onnx" models/packages/defect-unet-pruned-int8/model.onnx --calibration "$CAL" \
   --manifest "$SRC/manifest.json" --max-images 64 ${QUANTIZE_ARGS:-}
 $EM package models/packages/defect-unet-pruned-int8 --update-hash --out /tmp/defect-unet-pruned-int8.edgepkg
+
+# Golden samples: a few replay samples with clear-cut verdicts that every shipped variant judges correctly. The
+# runtime judges them after each load (a candidate that gets one wrong is refused) and every GoldenCheckMinutes.
+GOLDEN=${GOLDEN:-"00000.png 00001.png 00003.png 00006.png"}
+G=$(mktemp -d)
+for f in $GOLDEN; do cp "models/samples/$f" "$G/"; grep "\"file\":\"$f\"" models/samples/labels.jsonl >> "$G/labels.jsonl"; done
+for p in fp32 pruned-fp32 pruned-fp16 pruned-int8; do
+  $EM package "models/packages/defect-unet-$p" --golden "$G" --labels "$G/labels.jsonl" --out "/tmp/defect-unet-$p.edgepkg"
+done
+rm -rf "$G"
