@@ -138,19 +138,26 @@ public sealed partial class MqttConnectionService : BackgroundService
                 MqttClientOptionsFactory.Release(clientOptions);
             }
 
+            bool stopping = stoppingToken.IsCancellationRequested;
+            TimeSpan delay = TimeSpan.Zero;
+            if (!stopping)
+            {
+                // Logged before the state changes, so whoever sees the failure in the state finds its log line too.
+                delay = Backoff(attempt++);
+                Log.Retrying(_logger, Endpoint, failure ?? "disconnected", delay.TotalMilliseconds);
+            }
+
             if (failure is not null)
             {
                 _state.OnConnectFailed(failure);
             }
 
             _state.OnDisconnected(failure);
-            if (stoppingToken.IsCancellationRequested)
+            if (stopping)
             {
                 break;
             }
 
-            TimeSpan delay = Backoff(attempt++);
-            Log.Retrying(_logger, Endpoint, failure ?? "disconnected", delay.TotalMilliseconds);
             try
             {
                 await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
