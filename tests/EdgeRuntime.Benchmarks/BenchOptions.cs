@@ -67,6 +67,17 @@ internal sealed class BenchOptions
     /// <summary>Frames the small configuration runs before counting starts.</summary>
     public int SmallWarmupFrames => Quick ? 50 : 500;
 
+    /// <summary>Frames of the sample model whose results the outbox section publishes again and again (re-sequenced).</summary>
+    public int OutboxSampleFrames => Quick ? 3 : 12;
+
+    /// <summary>Results appended through the sink with fsync Interval (the default: about half a second's worth); with fsync Always, each waits for its own fsync.</summary>
+    public int OutboxAppendResults => Quick ? 2_000 : 100_000;
+
+    public int OutboxAlwaysResults => Quick ? 100 : 500;
+
+    /// <summary>Results sent end to end through the MQTT path (sink, outbox, connection, embedded broker) until all are acknowledged.</summary>
+    public int MqttDeliveredResults => Quick ? 2_000 : 20_000;
+
     /// <summary>Parses the arguments; a bad one throws <see cref="BenchUsageException"/> naming it and what is allowed.</summary>
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {

@@ -66,6 +66,18 @@ internal sealed class BenchReport
 
     public SmallRun? SmallWithMqtt { get; set; }
 
+    /// <summary>Distinct real results the outbox section re-sequences and publishes again and again.</summary>
+    public int OutboxSampleResults { get; set; }
+
+    /// <summary>Results through <c>MqttResultSink</c> into a durable outbox, fsync Interval (the service's default).</summary>
+    public OutboxRun? OutboxAppend { get; set; }
+
+    /// <summary>The same with fsync Always: every record waits for its own fsync.</summary>
+    public OutboxRun? OutboxAppendFsyncAlways { get; set; }
+
+    /// <summary>Results through the service's MQTT path until the broker acknowledged all; null with --no-mqtt.</summary>
+    public OutboxRun? MqttDelivered { get; set; }
+
     /// <summary>Messages the MQTT connection published to the broker during the run (0 without MQTT).</summary>
     public long MqttMessagesPublished { get; set; }
 
@@ -193,6 +205,16 @@ internal sealed class BenchReport
 
         w.WriteLine(Invariant($"  median: pipeline {TiledPipelineFramesPerSecond:F3}, bare {TiledBareFramesPerSecond:F3}, ratio {TiledRatio:F3}"));
         w.WriteLine();
+        w.WriteLine(Invariant($"Store-and-forward outbox (results/s; {OutboxSampleResults} real results of the model, re-sequenced, JSON through MqttResultSink)"));
+        PrintOutbox(w, "append, fsync Interval", OutboxAppend, "the default; ends with an fsync");
+        PrintOutbox(w, "append, fsync Always", OutboxAppendFsyncAlways, "an fsync per record");
+        PrintOutbox(w, "delivered through MQTT", MqttDelivered, "sink, outbox, connection (QoS 1), embedded broker, until every record is PUBACKed");
+        if (MqttDelivered is null)
+        {
+            w.WriteLine("  delivered through MQTT     not measured (--no-mqtt)");
+        }
+
+        w.WriteLine();
         w.WriteLine("Targets");
         foreach (Target target in Targets())
         {
@@ -223,6 +245,9 @@ internal sealed class BenchReport
             targets.Add(new("p99 / sum of stage medians (paced)", Invariant($"{paced.P99ToSumOfStageMedians:F2}"), Invariant($"<= {LatencyFigures.TargetFactor}"), paced.MeetsTarget));
         }
 
+        AddOutbox(targets, "outbox append results/s (fsync Interval)", OutboxAppend);
+        AddOutbox(targets, "MQTT delivered results/s (PUBACKed)", MqttDelivered);
+
         return targets;
     }
 
@@ -252,6 +277,9 @@ internal sealed class BenchReport
         w.WriteNumber("preprocessToCopyRatio", Round(PreprocessToCopyRatio, 3));
         w.WriteNumber("tiledToBareTilesRatio", Round(TiledRatio, 4));
         w.WriteNumber("p99ToSumOfStageMedians", Round(Paced?.P99ToSumOfStageMedians ?? double.NaN, 3));
+        w.WriteNumber("outboxAppendResultsPerSecond", Round(OutboxAppend?.ResultsPerSecond ?? double.NaN, 0));
+        w.WriteNumber("outboxAppendResultsPerSecondFsyncAlways", Round(OutboxAppendFsyncAlways?.ResultsPerSecond ?? double.NaN, 0));
+        w.WriteNumber("mqttDeliveredResultsPerSecond", Round(MqttDelivered?.ResultsPerSecond ?? double.NaN, 0));
 
         w.WriteStartObject("machine");
         w.WriteNumber("processorCount", Environment.ProcessorCount);
@@ -337,6 +365,13 @@ internal sealed class BenchReport
         w.WriteNumber("rounds", TiledRounds.Count);
         w.WriteEndObject();
 
+        w.WriteStartObject("outbox");
+        w.WriteNumber("sampleResults", OutboxSampleResults);
+        WriteOutbox(w, "appendFsyncInterval", OutboxAppend);
+        WriteOutbox(w, "appendFsyncAlways", OutboxAppendFsyncAlways);
+        WriteOutbox(w, "mqttDelivered", MqttDelivered);
+        w.WriteEndObject();
+
         w.WriteStartArray("targets");
         foreach (Target target in Targets())
         {
@@ -364,6 +399,45 @@ internal sealed class BenchReport
         targets.Add(new($"B/frame, {label}, small config", Invariant($"{window.AllocatedBytesPerFrame:F0}"), "<= 1 KiB", window.AllocatedBytesPerFrame <= AllocationTarget));
         targets.Add(new(Invariant($"gen-2 collections in {window.Frames} frames, {label}"), Invariant($"{window.Collections.Gen2}"),
             window.Frames >= 10_000 ? "0" : "0 (< 10,000 frames)", window.Collections.Gen2 == 0));
+    }
+
+    private static void AddOutbox(List<Target> targets, string name, OutboxRun? run)
+    {
+        if (run is null)
+        {
+            return;
+        }
+
+        targets.Add(new(name, Invariant($"{run.ResultsPerSecond:F0}"), Invariant($">= {OutboxThroughput.Target:F0}"), run.ResultsPerSecond >= OutboxThroughput.Target));
+    }
+
+    private static void PrintOutbox(TextWriter w, string label, OutboxRun? run, string what)
+    {
+        if (run is null)
+        {
+            return;
+        }
+
+        Throughput t = run.Window;
+        w.WriteLine(Invariant($"  {label,-26} {run.ResultsPerSecond,10:F0} results/s: {t.Frames} results in {t.Seconds:F2} s ({what}); {run.BytesPerRecord:F0} B/record, {t.CpuMillisecondsPerFrame * 1000:F0} CPU ms per 1,000"));
+    }
+
+    private static void WriteOutbox(Utf8JsonWriter w, string name, OutboxRun? run)
+    {
+        if (run is null)
+        {
+            return;
+        }
+
+        w.WriteStartObject(name);
+        w.WriteNumber("results", run.Window.Frames);
+        w.WriteNumber("seconds", Round(run.Window.Seconds, 3));
+        w.WriteNumber("resultsPerSecond", Round(run.ResultsPerSecond, 1));
+        w.WriteNumber("bytesPerRecord", Round(run.BytesPerRecord, 1));
+        w.WriteNumber("cpuMillisecondsPerResult", Round(run.Window.CpuMillisecondsPerFrame, 4));
+        w.WriteNumber("allocatedBytesPerResult", Round(run.Window.AllocatedBytesPerFrame, 1));
+        w.WriteBoolean("meetsTarget", run.ResultsPerSecond >= OutboxThroughput.Target);
+        w.WriteEndObject();
     }
 
     private static void PrintSmall(TextWriter w, string label, SmallRun? small)

@@ -5,6 +5,7 @@ using EdgeRuntime.Host.Configuration;
 using EdgeRuntime.Messaging;
 using EdgeRuntime.Messaging.Broker;
 using EdgeRuntime.Messaging.Connection;
+using EdgeRuntime.Messaging.Outbox;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -21,17 +22,21 @@ internal sealed class MqttPublishing : IAsyncDisposable
     private readonly IHost _host;
     private readonly List<IHostedService> _started;
 
-    private MqttPublishing(IHost host, List<IHostedService> started, MqttResultSink sink, MqttConnectionState state, int port)
+    private MqttPublishing(IHost host, List<IHostedService> started, MqttResultSink sink, DurableOutbox outbox, MqttConnectionState state, int port)
     {
         _host = host;
         _started = started;
         Sink = sink;
+        Outbox = outbox;
         State = state;
         Port = port;
     }
 
     /// <summary>The sink the service registers for MQTT.</summary>
     public MqttResultSink Sink { get; }
+
+    /// <summary>The outbox <see cref="Sink"/> appends to and the connection publishes from; owned by the host.</summary>
+    public DurableOutbox Outbox { get; }
 
     /// <summary>The connection's counters (messages published).</summary>
     public MqttConnectionState State { get; }
@@ -101,7 +106,8 @@ internal sealed class MqttPublishing : IAsyncDisposable
                 throw new BenchmarkException($"the MQTT connection to the embedded broker on 127.0.0.1:{port} did not come up within 30 s ({state.Snapshot().LastError})");
             }
 
-            var publishing = new MqttPublishing(host, started, host.Services.GetRequiredService<MqttResultSink>(), state, port);
+            var publishing = new MqttPublishing(host, started, host.Services.GetRequiredService<MqttResultSink>(),
+                host.Services.GetRequiredService<DurableOutbox>(), state, port);
             ready = true;
             return publishing;
         }

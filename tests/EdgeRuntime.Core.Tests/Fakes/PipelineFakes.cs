@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using EdgeRuntime.Core.Frames;
 using EdgeRuntime.Core.Inspection;
 using EdgeRuntime.Core.Processing;
-using EdgeRuntime.Core.Sinks;
 using EdgeRuntime.Core.Tiling;
 using EdgeRuntime.Core.Triggers;
 using EdgeRuntime.ModelPackages.Manifest;
@@ -151,45 +150,5 @@ internal sealed class ThresholdPostprocessor : ISegmentationPostprocessor
         {
             result.Verdict = Verdict.Pass;
         }
-    }
-}
-
-
-/// <summary>Keeps a copy of every published result.</summary>
-internal sealed class CollectingSink : IResultSink
-{
-    private readonly Lock _gate = new();
-    private readonly List<InspectionResult> _results = [];
-
-    public string Name => "collect";
-
-    public int FramesSeen;
-
-    public IReadOnlyList<InspectionResult> Results
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _results.ToArray();
-            }
-        }
-    }
-
-    public ValueTask PublishAsync(InspectionResult result, Frame? frame, CancellationToken cancellationToken)
-    {
-        var copy = new InspectionResult();
-        result.CopyTo(copy);
-        if (frame is not null)
-        {
-            Interlocked.Increment(ref FramesSeen);
-        }
-
-        lock (_gate)
-        {
-            _results.Add(copy);
-        }
-
-        return ValueTask.CompletedTask;
     }
 }

@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using EdgeRuntime.Core.Frames;
-using EdgeRuntime.Core.Inspection;
 using EdgeRuntime.Core.Pipeline;
 using EdgeRuntime.Core.Processing;
-using EdgeRuntime.Core.Sinks;
 using EdgeRuntime.Core.Triggers;
 using EdgeRuntime.Vision.Preprocessing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -90,45 +88,5 @@ internal sealed class PipelineRig : IDisposable
             Scene scene = scenes[(n - 1) % scenes.Count];
             return ValueTask.FromResult(ColourScenes.Frame(pool, string.Create(CultureInfo.InvariantCulture, $"{n:D4}-{scene}"), scene));
         }
-    }
-}
-
-/// <summary>Keeps a copy of every published result. Thread-safe.</summary>
-internal sealed class CollectingSink : IResultSink
-{
-    private readonly Lock _gate = new();
-    private readonly List<InspectionResult> _results = [];
-
-    public string Name => "collect";
-
-    public IReadOnlyList<InspectionResult> Results
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _results.ToArray();
-            }
-        }
-    }
-
-    public int Count(Func<InspectionResult, bool> match)
-    {
-        lock (_gate)
-        {
-            return _results.Count(match);
-        }
-    }
-
-    public ValueTask PublishAsync(InspectionResult result, Frame? frame, CancellationToken cancellationToken)
-    {
-        var copy = new InspectionResult();
-        result.CopyTo(copy);
-        lock (_gate)
-        {
-            _results.Add(copy);
-        }
-
-        return ValueTask.CompletedTask;
     }
 }
