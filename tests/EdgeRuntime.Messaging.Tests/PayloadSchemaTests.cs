@@ -146,17 +146,14 @@ public sealed class PayloadSchemaTests : IDisposable
     [Fact]
     public async Task HealthWithEveryOptionalSourcePresentMatchesItsSchema()
     {
-        // A board with thermal zones and a GPU load file, a pipeline in the process, a model with a past failure.
-        string sys = Path.Combine(_directory, "sys");
-        foreach ((string zone, string type, string milli) in ((string, string, string)[])[("thermal_zone0", "CPU-therm", "48500"), ("thermal_zone1", "GPU-therm", "47000")])
-        {
-            Directory.CreateDirectory(Path.Combine(sys, "class", "thermal", zone));
-            await File.WriteAllTextAsync(Path.Combine(sys, "class", "thermal", zone, "type"), type + "\n");
-            await File.WriteAllTextAsync(Path.Combine(sys, "class", "thermal", zone, "temp"), milli + "\n");
-        }
-
-        Directory.CreateDirectory(Path.Combine(sys, "devices", "gpu.0"));
-        await File.WriteAllTextAsync(Path.Combine(sys, "devices", "gpu.0", "load"), "631\n");
+        // A board with thermal zones and their trip points, a GPU load file, GPU and CPU clocks, a pipeline in the process,
+        // a model with a past failure.
+        string sys = new FakeSysfs(Path.Combine(_directory, "sys"))
+            .Zone(0, "CPU-therm", 48500, ("passive", 99000), ("critical", 104500))
+            .Zone(1, "GPU-therm", 47000, ("passive", 99000), ("hot", 103000), ("critical", 104500))
+            .GpuZero("17000000.gv11b", 675750000, 1377000000, [114750000, 675750000, 1377000000], 631)
+            .CpuPolicy(0, 4, 1190400, 2265600, 2265600)
+            .Root;
         // A serving model whose golden check disagrees, with a past load failure and a shadow model compared with it.
         Health.ModelStatusReport degraded = TestResults.DegradedModelWithShadow(DateTimeOffset.UtcNow) with { LastFailure = "golden sample 3 judged PASS, expected FAIL" };
         Health.ModelStatusReport report = degraded;
@@ -164,8 +161,9 @@ public sealed class PayloadSchemaTests : IDisposable
         var health = new Health.HealthReporter(new Core.Pipeline.PipelineLedger(), new Core.Pipeline.LatencyStatistics(TimeProvider.System), new BusyPipeline(), models, Outbox(),
             new Connection.MqttConnectionState(), TimeProvider.System, sys);
 
-        JsonElement payload = HealthPayload(health);
+        JsonElement payload = HealthJson.Of(health);
         Assert.Equal(63.1, payload.GetProperty("gpuLoadPercent").GetDouble());
+        Assert.False(payload.GetProperty("throttling").GetProperty("thermal").GetBoolean());
         Assert.True(payload.TryGetProperty("queues", out _));
         Assert.Equal("degraded", payload.GetProperty("state").GetString());
         Assert.Contains("model: " + degraded.Message, payload.GetProperty("problems").EnumerateArray().Select(p => p.GetString()));
@@ -174,20 +172,9 @@ public sealed class PayloadSchemaTests : IDisposable
 
         // The same model once its check passes again, beside a shadow that has compared nothing yet.
         report = TestResults.ReadyModelWithFreshShadow(DateTimeOffset.UtcNow);
-        JsonElement ready = HealthPayload(health);
+        JsonElement ready = HealthJson.Of(health);
         Assert.DoesNotContain(ready.GetProperty("problems").EnumerateArray(), p => p.GetString()!.StartsWith("model:", StringComparison.Ordinal));
         await AssertValidAsync([new Item("health.schema.json", payload), new Item("health.schema.json", ready)]);
-    }
-
-    private static JsonElement HealthPayload(Health.HealthReporter health)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            health.Write(writer);
-        }
-
-        return JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
     }
 
     private sealed class BusyPipeline : Health.IPipelineProbe

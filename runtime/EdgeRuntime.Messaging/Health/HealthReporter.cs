@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using EdgeRuntime.Core.Inspection;
 using EdgeRuntime.Core.Pipeline;
@@ -11,8 +10,9 @@ namespace EdgeRuntime.Messaging.Health;
 
 /// <summary>
 /// Writes the <c>health</c> payload (schema 1, see TOPICS.md): state, books, queues, latency, model, outbox, connection,
-/// process, disk and, where the board exposes them, thermal zones and GPU load. A field whose source is absent is left
-/// out, never invented. Called from the connection service's health loop only; not thread-safe (keeps the CPU sample).
+/// process, disk and, where the board exposes them (<see cref="BoardSensors"/>), thermal zones, GPU load and throttling. A
+/// field whose source is absent is left out, never invented. Called from the connection service's health loop only; not
+/// thread-safe (keeps the CPU sample and the board's readings).
 /// </summary>
 public sealed class HealthReporter
 {
@@ -28,7 +28,7 @@ public sealed class HealthReporter
     private readonly DurableOutbox _outbox;
     private readonly MqttConnectionState _connection;
     private readonly TimeProvider _time;
-    private readonly string _sysRoot;
+    private readonly BoardSensors _board;
     private readonly long _started;
     private TimeSpan _lastCpu;
     private long _lastCpuAt;
@@ -40,7 +40,7 @@ public sealed class HealthReporter
     /// <param name="outbox">The outbox.</param>
     /// <param name="connection">The connection's state.</param>
     /// <param name="timeProvider">Clock.</param>
-    /// <param name="sysRoot">Root of the sysfs tree (<c>/sys</c>; tests point it at a folder of fake files).</param>
+    /// <param name="sysRoot">Root of the sysfs tree the board's sensors are read from (<c>/sys</c>; tests point it at a folder of fake files).</param>
     public HealthReporter(PipelineLedger ledger, LatencyStatistics statistics, IPipelineProbe? pipeline, IModelStatusSource? models,
         DurableOutbox outbox, MqttConnectionState connection, TimeProvider timeProvider, string sysRoot = "/sys")
     {
@@ -51,7 +51,7 @@ public sealed class HealthReporter
         _outbox = outbox;
         _connection = connection;
         _time = timeProvider;
-        _sysRoot = sysRoot;
+        _board = new BoardSensors(sysRoot);
         _started = timeProvider.GetTimestamp();
         _lastCpu = Process.GetCurrentProcess().TotalProcessorTime;
         _lastCpuAt = _started;
@@ -68,6 +68,7 @@ public sealed class HealthReporter
         OutboxStatus outbox = _outbox.Status;
         QueueDepths? depths = _pipeline?.Depths;
         long? diskFree = DiskFree();
+        _board.Sample();
         var problems = new List<string>();
 
         writer.WriteStartObject();
@@ -184,7 +185,7 @@ public sealed class HealthReporter
             writer.WriteEndObject();
         }
 
-        WriteThermal(writer);
+        _board.Write(writer);
         writer.WriteEndObject();
     }
 
@@ -209,6 +210,9 @@ public sealed class HealthReporter
         {
             problems.Add("books do not balance");
         }
+
+        // Thermal throttling is a problem like the others: the device still inspects, slower (state degraded).
+        _board.AddProblems(problems);
 
         if (model is { Phase: "failed" })
         {
@@ -235,10 +239,7 @@ public sealed class HealthReporter
         return problems.Count > 0 ? "degraded" : "ready";
     }
 
-    /// <summary>
-    /// The books balance when nothing is unaccounted for: every trigger is an outcome or in flight, and what is in flight
-    /// is no more than the pipeline can hold (queued triggers, frames in flight and fail-safe results waiting).
-    /// </summary>
+    /// <summary>The process's share of all cores since the previous health, its memory and threads.</summary>
     private void WriteProcess(Utf8JsonWriter writer, long now)
     {
         using var process = Process.GetCurrentProcess();
@@ -267,54 +268,6 @@ public sealed class HealthReporter
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
             // No answer from the file system: leave the field out rather than report a guess.
-            return null;
-        }
-    }
-
-    private void WriteThermal(Utf8JsonWriter writer)
-    {
-        string thermal = Path.Combine(_sysRoot, "class", "thermal");
-        var zones = new List<(string Name, double Celsius)>();
-        if (System.IO.Directory.Exists(thermal))
-        {
-            foreach (string zone in System.IO.Directory.GetDirectories(thermal, "thermal_zone*").Order(StringComparer.Ordinal))
-            {
-                string? type = ReadLine(Path.Combine(zone, "type"));
-                string? temp = ReadLine(Path.Combine(zone, "temp"));
-                if (type is not null && long.TryParse(temp, NumberStyles.Integer, CultureInfo.InvariantCulture, out long milli))
-                {
-                    zones.Add((type, milli / 1000.0));
-                }
-            }
-        }
-
-        if (zones.Count > 0)
-        {
-            writer.WriteStartObject("temperaturesC");
-            foreach ((string name, double celsius) in zones)
-            {
-                writer.WriteNumber(name, Math.Round(celsius, 1));
-            }
-
-            writer.WriteEndObject();
-        }
-
-        // Jetson: GPU load in per mille.
-        if (long.TryParse(ReadLine(Path.Combine(_sysRoot, "devices", "gpu.0", "load")), NumberStyles.Integer, CultureInfo.InvariantCulture, out long load))
-        {
-            writer.WriteNumber("gpuLoadPercent", load / 10.0);
-        }
-    }
-
-    private static string? ReadLine(string path)
-    {
-        try
-        {
-            return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Some zones refuse reads (sensor asleep); such a zone is left out.
             return null;
         }
     }

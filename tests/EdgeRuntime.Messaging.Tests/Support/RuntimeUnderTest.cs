@@ -55,16 +55,7 @@ public sealed class RuntimeUnderTest : IAsyncDisposable
     public HealthReporter Health { get; }
 
     /// <summary>The health payload as the health loop would publish it now.</summary>
-    public System.Text.Json.JsonElement HealthNow()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            Health.Write(writer);
-        }
-
-        return System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory).RootElement.Clone();
-    }
+    public System.Text.Json.JsonElement HealthNow() => HealthJson.Of(Health);
 
     public static MqttOptions OptionsFor(int port, string device = "line1") => new()
     {
