@@ -46,7 +46,7 @@ internal static class AllocationProfile
         using var rig = new PipelineRig(model, replayFolder, assets.NewFolder("state-" + Guid.NewGuid().ToString("N")), loggers, sink);
         await rig.PrimeAsync(cancellationToken).ConfigureAwait(false);
         await using PipelineRun run = rig.Start(maxRateHz: 0, broker, serviceDeadline);
-        await run.BurstAsync(rig.MaxInFlight + 2, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        await run.BurstAsync(rig.WarmupFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         sampler.Start();
         Throughput window = await run.BurstAsync(frames, TimeSpan.FromMinutes(20), cancellationToken).ConfigureAwait(false);
         IReadOnlyList<(string Type, int Samples, long Bytes)> types = sampler.Stop();

@@ -90,8 +90,9 @@ internal static class BenchRun
     {
         await using PipelineRun run = rig.Start(maxRateHz: 0, otherSinks: []);
 
-        // Every in-flight slot carries a frame in the warm-up, so each job has made its tensors before the window.
-        await run.BurstAsync(rig.MaxInFlight + 2, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        // Every in-flight slot carries a frame in the warm-up, so each job has made its tensors before the window, and
+        // every replay image has been judged once, so the postprocessor's pools have grown to the largest defect map.
+        await run.BurstAsync(rig.WarmupFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         report.PipelineAllocation = await run.BurstAsync(options.AllocationFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bench: pipeline alone: {report.PipelineAllocation.AllocatedBytesPerFrame:F0} B/frame over {report.PipelineAllocation.Frames} frames, {report.PipelineAllocation.FramesPerSecond:F2} frames/s"));
@@ -112,7 +113,7 @@ internal static class BenchRun
         // fills every in-flight slot, so each job makes its tensors now and the measured bursts only reuse them.
         SequentialLoops.Bare(bare, runsPerFrame, 0, 3);
         await SequentialLoops.NaiveAsync(model, rig.Source, rig.Preprocessor, rig.Postprocessor, naiveSink, 0, 3, cancellationToken).ConfigureAwait(false);
-        Throughput warm = await run.BurstAsync(rig.MaxInFlight + 2, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        Throughput warm = await run.BurstAsync(rig.WarmupFrames, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
 
         // A burst as long as the other sides' time; at least a few frames, so its ramp and drain weigh little.
         int burst = Math.Max(options.Quick ? 2 : 4, (int)Math.Round(seconds * warm.FramesPerSecond));

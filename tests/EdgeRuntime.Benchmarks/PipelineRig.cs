@@ -84,6 +84,12 @@ internal sealed class PipelineRig : IDisposable
         return (width, height);
     }
 
+    /// <summary>
+    /// Frames a warm-up needs before steady state: every in-flight slot used (each job has made its tensors) and every
+    /// replay image judged once (pooled postprocessing buffers have grown to the largest defect map of the set).
+    /// </summary>
+    public int WarmupFrames => Source.ImageCount + MaxInFlight + 2;
+
     /// <summary>A trigger signal stamped now, for calling the source outside the pipeline.</summary>
     public static TriggerSignal Trigger() => new(TimeProvider.System.GetUtcNow(), TimeProvider.System.GetTimestamp(), "bench");
 
