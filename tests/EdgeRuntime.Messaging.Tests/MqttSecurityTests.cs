@@ -41,7 +41,6 @@ public sealed class MqttSecurityTests(ITestOutputHelper output) : IDisposable
         return options;
     }
 
-    /// <summary>Waits until the runtime has failed to connect a few times, so "never connected" means something.</summary>
     /// <summary>
     /// Waits for a connect attempt that failed for the reason <paramref name="because"/> (a regular expression): on a
     /// loaded machine an earlier attempt may fail for another reason first (a timeout), and the service keeps trying.
@@ -81,74 +80,68 @@ public sealed class MqttSecurityTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    [Fact]
-    public async Task ClientCertificateFromAnotherCaIsRefusedAndHealthSaysWhy()
+    /// <summary>
+    /// Starts a broker that requires client certificates and a runtime configured by <paramref name="configure"/>,
+    /// publishes three results, and returns the refusal (health's lastError, which must contain
+    /// <paramref name="because"/>) and the broker's log. The results wait in the outbox: a refused connection loses nothing.
+    /// </summary>
+    private async Task<(string Why, string BrokerLog)> RefusedByMutualTlsBrokerAsync(
+        Func<int, TestCertificates, MqttOptions> configure, string because)
     {
         (MosquittoBroker broker, int securePort, TestCertificates certificates) = MutualTlsBroker();
         using (broker)
         {
             await broker.StartAsync();
-            MqttOptions options = TlsOptions(securePort, certificates, certificates.RogueCertFile, certificates.RogueKeyFile);
-            await using RuntimeUnderTest runtime = await RuntimeUnderTest.StartAsync(options, OutboxDirectory);
+            await using RuntimeUnderTest runtime = await RuntimeUnderTest.StartAsync(configure(securePort, certificates), OutboxDirectory);
             await runtime.PublishResultsAsync(1, 3);
 
-            string why = await RefusedAsync(runtime, System.Text.RegularExpressions.Regex.Escape("client certificate"));
+            string why = await RefusedAsync(runtime, System.Text.RegularExpressions.Regex.Escape(because));
             output.WriteLine(why);
-            output.WriteLine(broker.Log);
-            Assert.Contains("client certificate", why, StringComparison.Ordinal);
-            Assert.Contains("certificate verify failed", broker.Log, StringComparison.Ordinal);
+            Assert.Contains(because, why, StringComparison.Ordinal);
             Assert.Equal(3, runtime.Outbox.Status.Pending);
+            return (why, broker.Log);
         }
+    }
+
+    [Fact]
+    public async Task ClientCertificateFromAnotherCaIsRefusedAndHealthSaysWhy()
+    {
+        (_, string brokerLog) = await RefusedByMutualTlsBrokerAsync(
+            (port, certificates) => TlsOptions(port, certificates, certificates.RogueCertFile, certificates.RogueKeyFile),
+            because: "client certificate");
+        Assert.Contains("certificate verify failed", brokerLog, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task NoClientCertificateIsRefusedByABrokerThatRequiresOne()
     {
-        (MosquittoBroker broker, int securePort, TestCertificates certificates) = MutualTlsBroker();
-        using (broker)
-        {
-            await broker.StartAsync();
-            MqttOptions options = TlsOptions(securePort, certificates, string.Empty, string.Empty);
-            await using RuntimeUnderTest runtime = await RuntimeUnderTest.StartAsync(options, OutboxDirectory);
-            string why = await RefusedAsync(runtime, System.Text.RegularExpressions.Regex.Escape("client certificate"));
-            output.WriteLine(why);
-            Assert.Contains("client certificate", why, StringComparison.Ordinal);
-        }
+        await RefusedByMutualTlsBrokerAsync(
+            (port, certificates) => TlsOptions(port, certificates, string.Empty, string.Empty),
+            because: "client certificate");
     }
 
     [Fact]
     public async Task BrokerWhoseCertificateDoesNotNameTheServerIsRefused()
     {
-        (MosquittoBroker broker, int securePort, TestCertificates certificates) = MutualTlsBroker();
-        using (broker)
-        {
-            await broker.StartAsync();
-            MqttOptions options = TlsOptions(securePort, certificates, certificates.ClientCertFile, certificates.ClientKeyFile, serverName: "broker.plant.example");
-            await using RuntimeUnderTest runtime = await RuntimeUnderTest.StartAsync(options, OutboxDirectory);
-            string why = await RefusedAsync(runtime, System.Text.RegularExpressions.Regex.Escape("is not for \"broker.plant.example\""));
-            output.WriteLine(why);
-            Assert.Contains("is not for \"broker.plant.example\"", why, StringComparison.Ordinal);
-        }
+        await RefusedByMutualTlsBrokerAsync(
+            (port, certificates) => TlsOptions(port, certificates, certificates.ClientCertFile, certificates.ClientKeyFile, serverName: "broker.plant.example"),
+            because: "is not for \"broker.plant.example\"");
     }
 
     [Fact]
     public async Task BrokerCertificateFromAnUntrustedCaIsRefused()
     {
-        (MosquittoBroker broker, int securePort, TestCertificates certificates) = MutualTlsBroker();
-        using (broker)
-        {
-            await broker.StartAsync();
-
-            // The runtime trusts only the other CA: the real broker's certificate does not chain to it.
-            string otherCa = Path.Combine(_directory, "other-ca.pem");
-            File.Copy(certificates.RogueCertFile, otherCa);
-            MqttOptions options = TlsOptions(securePort, certificates, certificates.ClientCertFile, certificates.ClientKeyFile);
-            options.Tls.CaFile = otherCa;
-            await using RuntimeUnderTest runtime = await RuntimeUnderTest.StartAsync(options, OutboxDirectory);
-            string why = await RefusedAsync(runtime, System.Text.RegularExpressions.Regex.Escape("does not chain to Mqtt:Tls:CaFile"));
-            output.WriteLine(why);
-            Assert.Contains("does not chain to Mqtt:Tls:CaFile", why, StringComparison.Ordinal);
-        }
+        await RefusedByMutualTlsBrokerAsync(
+            (port, certificates) =>
+            {
+                // The runtime trusts only the other CA: the real broker's certificate does not chain to it.
+                string otherCa = Path.Combine(_directory, "other-ca.pem");
+                File.Copy(certificates.RogueCertFile, otherCa);
+                MqttOptions options = TlsOptions(port, certificates, certificates.ClientCertFile, certificates.ClientKeyFile);
+                options.Tls.CaFile = otherCa;
+                return options;
+            },
+            because: "does not chain to Mqtt:Tls:CaFile");
     }
 
     [Fact]
