@@ -25,6 +25,10 @@ public sealed class MqttEventPublisher
         _topic = topics.Event;
         _time = timeProvider;
         outbox.Alarm += alarm => Raise(alarm.Code, "warning", alarm.Message, alarm.Count);
+        if (outbox.OpenAlarm is { } found)
+        {
+            Raise(found.Code, "warning", found.Message, found.Count);
+        }
     }
 
     /// <summary>Appends an event; returns false when the outbox could not store it.</summary>

@@ -100,13 +100,19 @@ public sealed class MosquittoTests(ITestOutputHelper output) : IDisposable
             file.SetLength(file.Length - 7);
         }
 
-        await using TestSubscriber subscriber = await TestSubscriber.ConnectAsync(broker.Port, "edge/line1/result");
+        await using TestSubscriber subscriber = await TestSubscriber.ConnectAsync(broker.Port, "edge/line1/result", "edge/line1/event");
         await using RuntimeUnderTest second = await RuntimeUnderTest.StartAsync(options, OutboxDirectory);
         Assert.Equal(1, second.Outbox.Status.CorruptOnOpen);
         await second.PublishResultsAsync(41, 45);
         await subscriber.WaitForAsync(s => ResultSeqs(s, "edge/line1/result").Contains(45), s_wait, "result 45");
         long[] received = ResultSeqs(subscriber, "edge/line1/result");
         Assert.Equal(Enumerable.Range(1, 39).Concat(Enumerable.Range(41, 5)).Select(i => (long)i), received.Distinct());
+
+        // The torn record found on open is reported to the fleet as an event, not only counted in health.
+        await subscriber.WaitForAsync(s => s.On("edge/line1/event").Length > 0, s_wait, "the outbox-corrupt event");
+        JsonElement corrupt = TestSubscriber.Json(subscriber.On("edge/line1/event").Single());
+        Assert.Equal("outbox-corrupt", corrupt.GetProperty("code").GetString());
+        Assert.Equal(1, corrupt.GetProperty("count").GetInt64());
     }
 
     [Fact]

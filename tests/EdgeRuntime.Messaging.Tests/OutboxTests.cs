@@ -120,10 +120,11 @@ public sealed class OutboxTests(ITestOutputHelper output) : IDisposable
         File.WriteAllBytes(segment, bytes);
 
         using DurableOutbox reopened = Open();
-        var alarms = new List<OutboxAlarm>();
         using OutboxReader reader = reopened.CreateReader();
         Assert.Equal([1L, 2, 3, 4], Drain(reader).Select(r => r.Sequence));
         Assert.Equal(1, reopened.Status.CorruptOnOpen);
+        Assert.Equal("outbox-corrupt", reopened.OpenAlarm?.Code);
+        Assert.Equal(1, reopened.OpenAlarm?.Count);
     }
 
     [Fact]

@@ -123,8 +123,14 @@ public sealed partial class DurableOutbox : IDisposable
         }
     }
 
-    /// <summary>Raised when unsent records are dropped, a write fails, or corrupt records were found on open.</summary>
+    /// <summary>Raised when unsent records are dropped or a write fails or recovers.</summary>
     public event Action<OutboxAlarm>? Alarm;
+
+    /// <summary>
+    /// The <c>outbox-corrupt</c> alarm when opening cut off torn or corrupt records; null when the files were whole. It
+    /// happens before anyone can subscribe to <see cref="Alarm"/>, so it is kept here for the event publisher.
+    /// </summary>
+    public OutboxAlarm? OpenAlarm { get; private set; }
 
     /// <summary>The folder of the segment files.</summary>
     public string Directory => _directory;
@@ -875,7 +881,9 @@ public sealed partial class DurableOutbox : IDisposable
 
         if (_corruptOnOpen > 0)
         {
-            Alarm?.Invoke(new OutboxAlarm("outbox-corrupt", $"{_corruptOnOpen} torn or corrupt record(s) cut off when the outbox was opened", _corruptOnOpen));
+            // Nobody can have subscribed to Alarm yet (this runs inside Open), so the alarm is kept for the event
+            // publisher to raise once it is attached.
+            OpenAlarm = new OutboxAlarm("outbox-corrupt", $"{_corruptOnOpen} torn or corrupt record(s) cut off when the outbox was opened", _corruptOnOpen);
         }
 
         Log.Opened(_logger, _directory, _segments.Count, _nextSequence - 1 - _acked, _corruptOnOpen);
