@@ -42,6 +42,7 @@ def parse():
     p.add_argument("--hard-fraction", type=float, default=0.3)
     p.add_argument("--bright-fraction", type=float, default=0.0,
                    help="fraction of crops centred on defect pixels brighter than their surroundings (the rarer polarity)")
+    p.add_argument("--bright-classes", default="1,2", help="defect classes whose bright pixels --bright-fraction samples")
     return p.parse_args()
 
 
@@ -55,7 +56,7 @@ def dice_loss(logits, target):
     return 1 - dice[1:].mean()  # defect classes; background is dominated by CE anyway
 
 
-def bright_defect_points(images, masks, margin=12.0, per_image=8, chunk=256):
+def bright_defect_points(images, masks, classes=(1, 2), margin=12.0, per_image=8, chunk=256):
     """[K,3] (image, y, x) of defect pixels whose luminance exceeds the mean of the good pixels within 7 px by
     `margin` grey levels: bright scratches and spots, which the generator paints 10-30% of the time and the
     round-2 models missed most (a thin light line on a board reads as a trace or silkscreen)."""
@@ -63,8 +64,8 @@ def bright_defect_points(images, masks, margin=12.0, per_image=8, chunk=256):
     weights = torch.tensor([0.299, 0.587, 0.114])
     for s in range(0, len(images), chunk):
         lum = torch.from_numpy(images[s:s + chunk]).float() @ weights
-        defect = torch.from_numpy(masks[s:s + chunk] > 0)
-        good = (~defect).float()
+        defect = torch.from_numpy(np.isin(masks[s:s + chunk], classes))
+        good = torch.from_numpy(masks[s:s + chunk] == 0).float()
         pool = lambda t: F.avg_pool2d(t[:, None], 15, stride=1, padding=7)[:, 0]  # noqa: E731
         background = pool(lum * good) / pool(good).clamp_min(1e-3)
         bright = (defect & (lum - background > margin)).numpy()
@@ -181,7 +182,8 @@ def main():
         start, elapsed = ck["step"], ck["elapsed"]
         print(f"resumed at step {start}", flush=True)
     hard = np.load(a.hard_negatives)["points"] if a.hard_negatives else None
-    bright = bright_defect_points(images, masks) if a.bright_fraction > 0 else None
+    bright_classes = [int(c) for c in a.bright_classes.split(",")]
+    bright = bright_defect_points(images, masks, bright_classes) if a.bright_fraction > 0 else None
     if bright is not None:
         print(f"{len(bright)} bright-defect points in {len(np.unique(bright[:, 0]))} images", flush=True)
     sampler = Sampler(images, masks, rng, a.crop, a.defect_crop_fraction, hard, a.hard_fraction, bright,

@@ -51,6 +51,8 @@ public sealed class EvalCommandTests : IDisposable
         // e's two red pixels are below the minimum area, so nothing is reported.
         Assert.Equal(2.0 / 3, root.GetProperty("imageRecall").GetDouble(), 12);
         Assert.Equal(1.0 / 3, root.GetProperty("falseRejectRate").GetDouble(), 12);
+        Assert.Equal(["b.png"], root.GetProperty("missedImages").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["d.png"], root.GetProperty("falseRejectImages").EnumerateArray().Select(e => e.GetString()));
 
         // True instances: a's scratch and blob, b's scratch, f's blob = 4; b's is missed, a's half-found blob and f's
         // blob (reported as linear) count. Reported defects: a 2, d 1, f 1 = 4, of which d's touches no true defect.
@@ -92,6 +94,8 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal(1.0, root.GetProperty("imageRecall").GetDouble());
         Assert.Equal(0.0, root.GetProperty("falseRejectRate").GetDouble());
         Assert.Equal(1.0, root.GetProperty("instanceRecall").GetDouble());
+        Assert.Empty(root.GetProperty("missedImages").EnumerateArray());
+        Assert.Empty(root.GetProperty("falseRejectImages").EnumerateArray());
     }
 
     [Fact]
@@ -105,6 +109,8 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Contains("linear", output, StringComparison.Ordinal);
         Assert.Contains((20.0 / 37).ToString("F4", System.Globalization.CultureInfo.InvariantCulture), output, StringComparison.Ordinal);
         Assert.Contains("66.67%", output, StringComparison.Ordinal);
+        Assert.Matches(@"missed images\s+b\.png\r?\n", output);
+        Assert.Matches(@"false rejects\s+d\.png\r?\n", output);
         Assert.Contains("[6/6] 100%", error, StringComparison.Ordinal);
         Assert.DoesNotContain("[6/6]", output, StringComparison.Ordinal);
     }

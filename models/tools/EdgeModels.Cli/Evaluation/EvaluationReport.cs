@@ -28,6 +28,12 @@ internal sealed record EvaluationReport
     /// <summary>Defect-free images the runtime failed.</summary>
     public required int GoodImagesFailed { get; init; }
 
+    /// <summary>Names of the defective images the runtime passed, in evaluation order: what to look at first.</summary>
+    public required IReadOnlyList<string> MissedImages { get; init; }
+
+    /// <summary>Names of the defect-free images the runtime failed, in evaluation order.</summary>
+    public required IReadOnlyList<string> FalseRejectImages { get; init; }
+
     public required long Pixels { get; init; }
 
     public required IReadOnlyList<ClassScore> PerClass { get; init; }

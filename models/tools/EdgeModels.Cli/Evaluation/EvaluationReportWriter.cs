@@ -11,7 +11,7 @@ internal static class EvaluationReportWriter
     /// <summary>
     /// One JSON object. Stable keys: model {id, version, precision, provider}, images, perClass [{class, index, iou,
     /// dice, truthPixels, predictedPixels}], anyDefectDice, imageRecall, falseRejectRate, instanceRecall,
-    /// meanLatencyMs, counts {...}. Scores are unrounded ratios 0..1, or null where undefined.
+    /// meanLatencyMs, counts {...}, missedImages [...], falseRejectImages [...]. Scores are unrounded ratios 0..1, or null where undefined.
     /// </summary>
     public static string ToJson(EvaluationReport report)
     {
@@ -52,6 +52,8 @@ internal static class EvaluationReportWriter
             json.WriteNumber("reportedDefects", report.Instances.ReportedDefects);
             json.WriteNumber("falseDefects", report.Instances.FalseDefects);
             json.WriteEndObject();
+            WriteNames(json, "missedImages", report.MissedImages);
+            WriteNames(json, "falseRejectImages", report.FalseRejectImages);
             json.WriteEndObject();
         }
 
@@ -81,8 +83,34 @@ internal static class EvaluationReportWriter
         Line(text, $"false-reject rate    {Percent(report.FalseRejectRate),8}  ({report.GoodImagesFailed} of {report.GoodImages} defect-free images FAIL)");
         Line(text, $"instance recall      {Percent(report.InstanceRecall),8}  ({instances.RecalledInstances} of {instances.TruthInstances} true defects touched by a reported defect)");
         Line(text, $"false defects        {instances.FalseDefects,8}  (of {instances.ReportedDefects} reported defects, touching no true defect pixel)");
+        ListLine(text, "missed images", report.MissedImages);
+        ListLine(text, "false rejects", report.FalseRejectImages);
         Line(text, $"mean latency         {report.MeanLatencyMs,8:F2}  ms per image (tiling, inference, postprocessing; decoding excluded)");
         return text.ToString();
+    }
+
+    private static void WriteNames(Utf8JsonWriter json, string name, IReadOnlyList<string> images)
+    {
+        json.WriteStartArray(name);
+        foreach (string image in images)
+        {
+            json.WriteStringValue(image);
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>Up to 20 image names on one line (the JSON has them all), so a wrong verdict can be looked at at once.</summary>
+    private static void ListLine(StringBuilder text, string label, IReadOnlyList<string> images)
+    {
+        if (images.Count == 0)
+        {
+            return;
+        }
+
+        const int Shown = 20;
+        string more = images.Count > Shown ? $" and {images.Count - Shown} more" : string.Empty;
+        Line(text, $"{label,-21}{string.Join(' ', images.Take(Shown))}{more}");
     }
 
     /// <summary>The model object shared with bench's JSON: id, version, precision, provider.</summary>

@@ -13,14 +13,17 @@ internal sealed class EvaluationTally(int classCount)
     private int _goodFailed;
     private InstanceCounts _instances;
     private double _latencySumMs;
+    private readonly List<string> _missed = [];
+    private readonly List<string> _falselyRejected = [];
 
     /// <summary>Counts one image.</summary>
+    /// <param name="image">The image's name, listed when its verdict is wrong.</param>
     /// <param name="truth">True class per pixel.</param>
     /// <param name="predicted">The postprocessor's class map.</param>
     /// <param name="verdict">The runtime's verdict for the image.</param>
     /// <param name="instances">The image's instance counts.</param>
     /// <param name="latencyMs">Time from tiling through postprocessing, in milliseconds.</param>
-    public void Add(ReadOnlySpan<byte> truth, ReadOnlySpan<byte> predicted, Verdict verdict, InstanceCounts instances, double latencyMs)
+    public void Add(string image, ReadOnlySpan<byte> truth, ReadOnlySpan<byte> predicted, Verdict verdict, InstanceCounts instances, double latencyMs)
     {
         _pixels.Add(truth, predicted);
         bool failed = verdict == Verdict.Fail;
@@ -28,11 +31,19 @@ internal sealed class EvaluationTally(int classCount)
         {
             _defective++;
             _defectiveFailed += failed ? 1 : 0;
+            if (!failed)
+            {
+                _missed.Add(image);
+            }
         }
         else
         {
             _good++;
             _goodFailed += failed ? 1 : 0;
+            if (failed)
+            {
+                _falselyRejected.Add(image);
+            }
         }
 
         _instances += instances;
@@ -65,6 +76,8 @@ internal sealed class EvaluationTally(int classCount)
             DefectiveImagesFailed = _defectiveFailed,
             GoodImages = _good,
             GoodImagesFailed = _goodFailed,
+            MissedImages = [.. _missed],
+            FalseRejectImages = [.. _falselyRejected],
             Pixels = _pixels.Pixels,
             PerClass = perClass,
             AnyDefectDice = OverlapScore.Dice(anyTp, anyFp, anyFn),

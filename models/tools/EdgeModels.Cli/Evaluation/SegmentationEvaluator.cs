@@ -71,7 +71,7 @@ internal sealed class SegmentationEvaluator(
                 double latencyMs = time.GetElapsedTime(started).TotalMilliseconds;
 
                 InstanceCounts instances = matcher.Match(truth, predicted, image.Width, image.Height, manifest.ClassCount, result.Defects);
-                tally.Add(truth, predicted, result.Verdict, instances, latencyMs);
+                tally.Add(Path.GetFileName(item.Image), truth, predicted, result.Verdict, instances, latencyMs);
                 progress?.Invoke(i + 1, set.Count);
             }
         }
