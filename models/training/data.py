@@ -20,3 +20,16 @@ def normalize(images_uint8):
     import torch
     x = torch.from_numpy(images_uint8).permute(0, 3, 1, 2).float()
     return (x / 255.0 - 0.5) / 0.25
+
+
+def spread_points(selected, first_index, per_image=8):
+    """(image, y, x) of up to `per_image` pixels per image of the bool batch `selected` [N,H,W], spread evenly over
+    each image's selected pixels (a few per region are enough to centre training crops on it); `first_index` is the
+    batch's first image index in the data set."""
+    points = []
+    for j in range(len(selected)):
+        ys, xs = np.nonzero(selected[j])
+        if len(ys):
+            pick = np.linspace(0, len(ys) - 1, min(len(ys), per_image)).astype(int)
+            points += [(first_index + j, ys[k], xs[k]) for k in pick]
+    return points

@@ -31,7 +31,8 @@ def main():
     model, _ = load_checkpoint(a.ckpt)
     model.eval()
     images, masks, labels = data.load(a.data, a.count)
-    bright_images = {c: set(bright_defect_points(images, masks, (c,))[:, 0].tolist()) for c in CLASSES}
+    points = bright_defect_points(images, masks, tuple(CLASSES))
+    bright_images = {c: set(points[masks[points[:, 0], points[:, 1], points[:, 2]] == c, 0].tolist()) for c in CLASSES}
     found = collections.Counter()
     total = collections.Counter()
     missed = collections.defaultdict(list)

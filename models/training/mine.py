@@ -36,12 +36,7 @@ def main():
             wrong = called_defect & (masks[s:s + 16] == 0)
             if a.include_missed:
                 wrong |= ~called_defect & (masks[s:s + 16] > 0)
-            for j in range(len(wrong)):
-                ys, xs = np.nonzero(wrong[j])
-                if len(ys):
-                    # A few points per image are enough to centre crops on each false-positive region.
-                    pick = np.linspace(0, len(ys) - 1, min(len(ys), 8)).astype(int)
-                    points += [(s + j, ys[k], xs[k]) for k in pick]
+            points += data.spread_points(wrong, s)
     arr = np.array(points, dtype=np.int32).reshape(-1, 3)
     np.savez(a.out, points=arr)
     print(f"{len(arr)} hard-example points in {len(np.unique(arr[:, 0]))} of {len(images)} images")

@@ -60,20 +60,18 @@ def bright_defect_points(images, masks, classes=(1, 2), margin=12.0, per_image=8
     """[K,3] (image, y, x) of defect pixels whose luminance exceeds the mean of the good pixels within 7 px by
     `margin` grey levels: bright scratches and spots, which the generator paints 10-30% of the time and the
     round-2 models missed most (a thin light line on a board reads as a trace or silkscreen)."""
+    def neighbourhood_sum(t):
+        return F.avg_pool2d(t[:, None], 15, stride=1, padding=7)[:, 0]
+
     points = []
     weights = torch.tensor([0.299, 0.587, 0.114])
     for s in range(0, len(images), chunk):
         lum = torch.from_numpy(images[s:s + chunk]).float() @ weights
         defect = torch.from_numpy(np.isin(masks[s:s + chunk], classes))
         good = torch.from_numpy(masks[s:s + chunk] == 0).float()
-        pool = lambda t: F.avg_pool2d(t[:, None], 15, stride=1, padding=7)[:, 0]  # noqa: E731
-        background = pool(lum * good) / pool(good).clamp_min(1e-3)
+        background = neighbourhood_sum(lum * good) / neighbourhood_sum(good).clamp_min(1e-3)
         bright = (defect & (lum - background > margin)).numpy()
-        for j in range(len(bright)):
-            ys, xs = np.nonzero(bright[j])
-            if len(ys):
-                pick = np.linspace(0, len(ys) - 1, min(len(ys), per_image)).astype(int)
-                points += [(s + j, ys[k], xs[k]) for k in pick]
+        points += data.spread_points(bright, s, per_image)
     return np.array(points, dtype=np.int32).reshape(-1, 3)
 
 

@@ -16,6 +16,8 @@ namespace EdgeRuntime.Benchmarks;
 internal sealed record OutboxRun(Throughput Window, double BytesPerRecord)
 {
     public double ResultsPerSecond => Window.FramesPerSecond;
+
+    public bool MeetsTarget => ResultsPerSecond >= OutboxThroughput.Target;
 }
 
 /// <summary>
