@@ -38,6 +38,7 @@ public sealed class CommandProcessor
     public const int MaxRestartDelaySeconds = 3600;
 
     private static readonly JsonDocumentOptions s_parse = new() { MaxDepth = 8, CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false };
+    private static readonly JsonEncodedText s_model = JsonEncodedText.Encode("model");
     private static readonly string[] s_secretWords = ["password", "secret", "token", "privatekey"];
 
     private readonly SoftwareTrigger? _trigger;
@@ -426,7 +427,7 @@ public sealed class CommandProcessor
         writer.WriteString("message", status.Message);
         if (status.Model is { } model)
         {
-            ResultPayload.WriteModel(writer, JsonEncodedText.Encode("model"), model);
+            ResultPayload.WriteModel(writer, s_model, model);
             writer.WriteString("sha256", model.Sha256);
         }
 
@@ -468,7 +469,7 @@ public sealed class CommandProcessor
         writer.WriteString("message", shadow.Message);
         if (shadow.Model is { } model)
         {
-            ResultPayload.WriteModel(writer, JsonEncodedText.Encode("model"), model);
+            ResultPayload.WriteModel(writer, s_model, model);
         }
 
         writer.WriteNumber("fraction", shadow.Fraction);

@@ -186,7 +186,7 @@ internal sealed class BoardSensors
         }
     }
 
-    private static double? Percent(long part, long whole) => whole > 0 ? Math.Round(100.0 * part / whole, 1) : null;
+    private static double Percent(long part, long whole) => Math.Round(100.0 * part / whole, 1);
 
     private void Discover()
     {
@@ -200,8 +200,11 @@ internal sealed class BoardSensors
             // The top of the frequency table is the hardware's maximum; max_freq is the ceiling in force (power mode,
             // user or thermal cap), cur_freq the clock now. Without the table a percentage would have no honest base.
             _gpuTopHz = Highest(ReadText(Path.Combine(gpu, "available_frequencies")));
-            _gpuCurrentPath = Path.Combine(gpu, "cur_freq");
-            _gpuCeilingPath = Path.Combine(gpu, "max_freq");
+            if (_gpuTopHz > 0)
+            {
+                _gpuCurrentPath = Path.Combine(gpu, "cur_freq");
+                _gpuCeilingPath = Path.Combine(gpu, "max_freq");
+            }
         }
 
         string legacyLoad = Path.Combine(_sysRoot, "devices", "gpu.0", "load");
@@ -236,7 +239,7 @@ internal sealed class BoardSensors
         for (int i = 0; i < found.Count; i++)
         {
             (_, string folder, string type) = found[i];
-            bool shared = found.FindAll(f => f.Type == type).Count > 1;
+            bool shared = found.Count(f => f.Type == type) > 1;
             zones[i] = new Zone(shared ? type + "@" + Path.GetFileName(folder) : type, folder, DiscoverTrips(folder));
         }
 
@@ -379,11 +382,8 @@ internal sealed class BoardSensors
     /// <summary>The first bytes of a file; -1 when it is absent or refuses the read.</summary>
     private static int ReadStart(string path, Span<byte> buffer)
     {
-        if (!File.Exists(path))
-        {
-            return -1;
-        }
-
+        // No File.Exists probe first: discovery has found the files sampled each period, and one that has gone since is
+        // a FileNotFoundException, an IOException like a refused read.
         try
         {
             using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
@@ -411,7 +411,10 @@ internal sealed class BoardSensors
     private sealed class Zone(string name, string folder, Trip[] trips)
     {
         private readonly string _temperaturePath = Path.Combine(folder, "temp");
-        private readonly string _modePath = Path.Combine(folder, "mode");
+        // Only a passive trip point depends on the zone being enabled, and only a zone with a mode file can be disabled.
+        private readonly string? _modePath = Array.Exists(trips, t => t.Kind == TripKind.Passive) && File.Exists(Path.Combine(folder, "mode"))
+            ? Path.Combine(folder, "mode")
+            : null;
 
         /// <summary>The key in <c>temperaturesC</c>: the zone's type.</summary>
         public string Name { get; } = name;
@@ -448,7 +451,7 @@ internal sealed class BoardSensors
             }
 
             // The kernel evaluates no trip point of a disabled zone, so such a zone throttles nothing.
-            bool enabled = !StartsWith(_modePath, "disabled"u8);
+            bool enabled = _modePath is null || !StartsWith(_modePath, "disabled"u8);
             foreach (Trip trip in trips)
             {
                 if (!TryReadNumber(trip.TemperaturePath, out long at) || at <= NoReadingMilliCelsius)
