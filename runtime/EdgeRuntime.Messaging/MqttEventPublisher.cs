@@ -24,12 +24,14 @@ public sealed class MqttEventPublisher
         _outbox = outbox;
         _topic = topics.Event;
         _time = timeProvider;
-        outbox.Alarm += alarm => Raise(alarm.Code, "warning", alarm.Message, alarm.Count);
+        outbox.Alarm += RaiseAlarm;
         if (outbox.OpenAlarm is { } found)
         {
-            Raise(found.Code, "warning", found.Message, found.Count);
+            RaiseAlarm(found);
         }
     }
+
+    private void RaiseAlarm(OutboxAlarm alarm) => Raise(alarm.Code, "warning", alarm.Message, alarm.Count);
 
     /// <summary>Appends an event; returns false when the outbox could not store it.</summary>
     /// <param name="code">Stable machine-readable code (e.g. <c>outbox-dropped</c>, <c>camera-lost</c>).</param>

@@ -78,11 +78,13 @@ public sealed partial class DurableOutbox : IDisposable
     private long _droppedUnsent;
     private long _lost;
     private long _corruptOnOpen;
-    private string? _degraded;
     private Exception? _writeError;
     private long _failingSinceMs = -1;
     private long _lostWhileFailing;
     private bool _disposed;
+
+    /// <summary>Why the outbox cannot write, while it cannot; null when it writes.</summary>
+    private string? Degraded => _writeError is null ? null : "disk: " + _writeError.Message;
 
     private sealed class Segment(long firstSequence, string path)
     {
@@ -130,7 +132,9 @@ public sealed partial class DurableOutbox : IDisposable
     /// The <c>outbox-corrupt</c> alarm when opening cut off torn or corrupt records; null when the files were whole. It
     /// happens before anyone can subscribe to <see cref="Alarm"/>, so it is kept here for the event publisher.
     /// </summary>
-    public OutboxAlarm? OpenAlarm { get; private set; }
+    public OutboxAlarm? OpenAlarm => _corruptOnOpen > 0
+        ? new OutboxAlarm("outbox-corrupt", $"{_corruptOnOpen} torn or corrupt record(s) cut off when the outbox was opened", _corruptOnOpen)
+        : null;
 
     /// <summary>The folder of the segment files.</summary>
     public string Directory => _directory;
@@ -216,7 +220,7 @@ public sealed partial class DurableOutbox : IDisposable
                         _failingSinceMs = now;
                         Log.WriteFailed(_logger, _writeError, _directory);
                         (alarms ??= []).Add(new OutboxAlarm("outbox-write-failed",
-                            $"the outbox cannot write ({_degraded}): records are counted as lost until it can", 1));
+                            $"the outbox cannot write ({Degraded}): records are counted as lost until it can", 1));
                     }
                 }
                 else
@@ -228,13 +232,12 @@ public sealed partial class DurableOutbox : IDisposable
                         // Usually the episode's first alarm could not be stored: this one carries what was lost.
                         string since = DateTimeOffset.FromUnixTimeMilliseconds(_failingSinceMs).ToString("O", CultureInfo.InvariantCulture);
                         (alarms ??= []).Add(new OutboxAlarm("outbox-write-resumed",
-                            $"the outbox writes again; {_lostWhileFailing} record(s) could not be written since {since} ({_degraded})", _lostWhileFailing));
+                            $"the outbox writes again; {_lostWhileFailing} record(s) could not be written since {since} ({Degraded})", _lostWhileFailing));
                         Log.WriteResumed(_logger, _directory, _lostWhileFailing);
                         _failingSinceMs = -1;
                         _lostWhileFailing = 0;
                     }
 
-                    _degraded = null;
                     _writeError = null;
                     foreach (AppendSignal waiter in _waiters)
                     {
@@ -316,7 +319,7 @@ public sealed partial class DurableOutbox : IDisposable
                 }
 
                 return new OutboxStatus(pending, age < TimeSpan.Zero ? TimeSpan.Zero : age, bytes, _segments.Count, _appended, _acknowledged,
-                    _droppedUnsent, _lost, _corruptOnOpen, _degraded);
+                    _droppedUnsent, _lost, _corruptOnOpen, Degraded);
             }
         }
     }
@@ -369,6 +372,7 @@ public sealed partial class DurableOutbox : IDisposable
                 try
                 {
                     using SafeFileHandle handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    var topics = new TopicCache();
                     long offset = Magic.Length;
                     while (offset < length && found.Count < max)
                     {
@@ -379,12 +383,10 @@ public sealed partial class DurableOutbox : IDisposable
                         }
 
                         offset += RecordHeaderSize + bodyLength;
-                        ReadOnlySpan<byte> body = buffer.AsSpan(0, bodyLength);
-                        ReadFixed(body, out long sequence, out long timestampMs, out long key, out OutboxRecordKind kind, out int topicLength);
-                        if (kind == OutboxRecordKind.Result && key >= fromKey && key <= toKey)
+                        OutboxEntry entry = ParseEntry(buffer, bodyLength, topics);
+                        if (entry.Kind == OutboxRecordKind.Result && entry.Key >= fromKey && entry.Key <= toKey)
                         {
-                            found.Add(new OutboxRecord(sequence, key, timestampMs, kind, Encoding.UTF8.GetString(body.Slice(BodyFixedSize, topicLength)),
-                                body[(BodyFixedSize + topicLength)..].ToArray()));
+                            found.Add(entry.ToRecord());
                         }
                     }
                 }
@@ -617,14 +619,22 @@ public sealed partial class DurableOutbox : IDisposable
         return topicLength == 0 || BodyFixedSize + topicLength > body.Length ? -1 : body.Length;
     }
 
-    /// <summary>The fixed fields of a body that <see cref="ReadRecordAt"/> checked; the topic follows them, then the payload.</summary>
-    internal static void ReadFixed(ReadOnlySpan<byte> body, out long sequence, out long timestampMs, out long key, out OutboxRecordKind kind, out int topicLength)
+    /// <summary>
+    /// The record whose body <see cref="ReadRecordAt"/> read into <paramref name="buffer"/> and checked: the fixed fields,
+    /// then the topic, then the payload, which stays in <paramref name="buffer"/>.
+    /// </summary>
+    internal static OutboxEntry ParseEntry(byte[] buffer, int bodyLength, TopicCache topics)
     {
-        sequence = BinaryPrimitives.ReadInt64LittleEndian(body);
-        timestampMs = BinaryPrimitives.ReadInt64LittleEndian(body[8..]);
-        key = BinaryPrimitives.ReadInt64LittleEndian(body[16..]);
-        kind = (OutboxRecordKind)body[24];
-        topicLength = BinaryPrimitives.ReadUInt16LittleEndian(body[25..]);
+        ReadOnlySpan<byte> body = buffer.AsSpan(0, bodyLength);
+        int topicLength = BinaryPrimitives.ReadUInt16LittleEndian(body[25..]);
+        int payload = BodyFixedSize + topicLength;
+        return new OutboxEntry(
+            Sequence: BinaryPrimitives.ReadInt64LittleEndian(body),
+            Key: BinaryPrimitives.ReadInt64LittleEndian(body[16..]),
+            TimestampMs: BinaryPrimitives.ReadInt64LittleEndian(body[8..]),
+            Kind: (OutboxRecordKind)body[24],
+            Topic: topics.Get(body.Slice(BodyFixedSize, topicLength)),
+            Payload: buffer.AsMemory(payload, bodyLength - payload));
     }
 
     // ---- writing ----------------------------------------------------------------------------------------------
@@ -659,7 +669,6 @@ public sealed partial class DurableOutbox : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _degraded = "disk: " + ex.Message;
             _writeError = ex;
             CutToCommitted();
             return false;
@@ -672,7 +681,7 @@ public sealed partial class DurableOutbox : IDisposable
     /// </summary>
     private void CutToCommitted()
     {
-        if (_active is not { } handle || _segments.Count == 0)
+        if (_active is not { } handle)
         {
             return;
         }
@@ -879,13 +888,6 @@ public sealed partial class DurableOutbox : IDisposable
             }
         }
 
-        if (_corruptOnOpen > 0)
-        {
-            // Nobody can have subscribed to Alarm yet (this runs inside Open), so the alarm is kept for the event
-            // publisher to raise once it is attached.
-            OpenAlarm = new OutboxAlarm("outbox-corrupt", $"{_corruptOnOpen} torn or corrupt record(s) cut off when the outbox was opened", _corruptOnOpen);
-        }
-
         Log.Opened(_logger, _directory, _segments.Count, _nextSequence - 1 - _acked, _corruptOnOpen);
     }
 
@@ -972,19 +974,18 @@ public sealed partial class DurableOutbox : IDisposable
 
     private long ReadAck()
     {
-        string path = _ackPath;
-        if (!File.Exists(path))
+        if (!File.Exists(_ackPath))
         {
             return 0;
         }
 
-        byte[] data = File.ReadAllBytes(path);
+        byte[] data = File.ReadAllBytes(_ackPath);
         if (data.Length == 12 && Crc32C.Compute(data.AsSpan(0, 8)) == BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(8)))
         {
             return BinaryPrimitives.ReadInt64LittleEndian(data);
         }
 
-        Log.AckFileCorrupt(_logger, path);
+        Log.AckFileCorrupt(_logger, _ackPath);
         return 0;
     }
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace EdgeRuntime.Messaging.Outbox;
@@ -100,17 +99,14 @@ public sealed class OutboxReader : IDisposable
             }
 
             _offset += DurableOutbox.RecordHeaderSize + length;
-            ReadOnlySpan<byte> body = _buffer.AsSpan(0, length);
-            DurableOutbox.ReadFixed(body, out long sequence, out long timestampMs, out long key, out OutboxRecordKind kind, out int topicLength);
-            if (sequence < _nextSequence)
+            OutboxEntry read = DurableOutbox.ParseEntry(_buffer, length, _topics);
+            if (read.Sequence < _nextSequence)
             {
                 continue;
             }
 
-            _nextSequence = sequence + 1;
-            string topic = _topics.Get(body.Slice(DurableOutbox.BodyFixedSize, topicLength));
-            int payload = DurableOutbox.BodyFixedSize + topicLength;
-            entry = new OutboxEntry(sequence, key, timestampMs, kind, topic, _buffer.AsMemory(payload, length - payload));
+            _nextSequence = read.Sequence + 1;
+            entry = read;
             return true;
         }
     }
@@ -124,36 +120,6 @@ public sealed class OutboxReader : IDisposable
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
-        }
-    }
-
-    /// <summary>The few distinct topics an outbox holds (result, event), each decoded once.</summary>
-    private sealed class TopicCache
-    {
-        private const int Capacity = 16;
-        private readonly byte[][] _utf8 = new byte[Capacity][];
-        private readonly string[] _text = new string[Capacity];
-        private int _count;
-
-        public string Get(ReadOnlySpan<byte> utf8)
-        {
-            for (int i = 0; i < _count; i++)
-            {
-                if (utf8.SequenceEqual(_utf8[i]))
-                {
-                    return _text[i];
-                }
-            }
-
-            string text = Encoding.UTF8.GetString(utf8);
-            if (_count < Capacity)
-            {
-                _utf8[_count] = utf8.ToArray();
-                _text[_count] = text;
-                _count++;
-            }
-
-            return text;
         }
     }
 }
