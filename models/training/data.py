@@ -10,6 +10,11 @@ def load(root, limit=None):
     labels = [json.loads(line) for line in open(os.path.join(root, "labels.jsonl"))]
     if limit:
         labels = labels[:limit]
+    return load_labelled(root, labels)
+
+
+def load_labelled(root, labels):
+    """The images and masks of the `labels` entries of the set at `root` -> (images, masks, labels)."""
     images = np.stack([np.array(Image.open(os.path.join(root, "images", l["file"])).convert("RGB")) for l in labels])
     masks = np.stack([np.array(Image.open(os.path.join(root, "masks", l["file"]))) for l in labels])
     return images, masks, labels

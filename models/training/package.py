@@ -34,6 +34,8 @@ def main():
     p.add_argument("--eval", required=True)
     p.add_argument("--tuned", required=True)
     p.add_argument("--train-run", nargs="+", required=True, help="run folders, in order (fp32 training, then fine-tuning)")
+    p.add_argument("--continues", help="manifest.json of the package whose checkpoint the first --train-run started from "
+                                       "(training/checkpoints): its training stages and pruning command come first")
     p.add_argument("--prune-command", default=None)
     p.add_argument("--out", required=True)
     p.add_argument("--id", required=True)
@@ -47,6 +49,11 @@ def main():
     tuned = json.load(open(a.tuned))
     rules = tuned["rules"]
     stages = [run_info(r) for r in a.train_run]
+    prune_command = a.prune_command
+    if a.continues:
+        earlier = json.load(open(a.continues))["provenance"]
+        stages = earlier["training"] + stages
+        prune_command = prune_command or earlier.get("pruning")
     provenance = {
         "framework": f"pytorch {torch.__version__.split('a')[0].rsplit('.', 1)[0]}",
         "trainingData": a.data_description,
@@ -67,8 +74,8 @@ def main():
         "recipe": "models/training/pipeline.sh (exact commands, in order)",
         "training": stages,
     }
-    if a.prune_command:
-        provenance["pruning"] = a.prune_command
+    if prune_command:
+        provenance["pruning"] = prune_command
     manifest = {
         "schemaVersion": 1,
         "id": a.id,
