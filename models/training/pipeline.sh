@@ -52,6 +52,15 @@ $PY $T/train.py --data $D/train-s1 --val $D/val-s2 --out $R/pruned-r4 --init $R/
 #   $PY $T/train.py --data $D/train-s1 $D/train-s3 --val $D/val-s2 --out $R/pruned-r5 --init $R/pruned-r4/final.pt \
 #       --hard-negatives $R/hard-examples-pruned-r2.npz --hard-fraction 0.2 --bright-fraction 0.15 --bright-classes 1 --seed 12 --steps 1800 --lr 4e-4 --warmup 20
 
+# 6. Rounds 7 and 8 (not yet shipped; checkpoints/pruned-r8.pt): a targeted set of the scenes with bright scratches or
+#    cracks (1,107 of 12,000 defective scenes of seed 21), then the model's own mistakes mined again.
+#   $GEN --out /tmp/pool-s21 --count 12000 --seed 21 --defect-free 0
+#   $PY $T/select_bright.py --data /tmp/pool-s21 --classes 1 --out $D/bright-s21
+#   $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/pruned-r7 --init $R/pruned-r4/final.pt \
+#       --hard-negatives $R/hard-examples-pruned-r2.npz --hard-fraction 0.25 --bright-fraction 0.3 --bright-classes 1 --seed 13 --steps 2400 --lr 5e-4 --warmup 20
+#   $PY $T/mine.py --ckpt $R/pruned-r7/final.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-pruned-r7.npz
+#   $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/pruned-r8 --init $R/pruned-r7/final.pt \
+#       --hard-negatives $R/hard-examples-pruned-r7.npz --hard-fraction 0.3 --bright-fraction 0.15 --bright-classes 1 --seed 14 --steps 2400 --lr 3e-4 --warmup 20
 FP32=fp32-r3 PRUNED=${PRUNED:-pruned-r4}
 for m in $FP32 $PRUNED; do
   $PY $T/evaluate.py --ckpt $R/$m/final.pt --data $D/val-s2 --tune --out $R/$m/tuned.json
