@@ -271,6 +271,40 @@ public sealed class ManifestValidationTests
         Assert.Equal("abc123", result.Manifest.Provenance!.Extra!["gitCommit"].GetString());
     }
 
+    [Fact]
+    public void EditorSetsClassLimitsAndKeepsEverythingElse()
+    {
+        JsonObject manifest = TestPackages.ValidManifest();
+        ModelManifest before = ModelManifest.Parse(TestPackages.ToBytes(manifest)).Manifest!;
+        int last = before.ClassCount - 1;
+
+        byte[] edited = ManifestEditor.WithClassLimits(TestPackages.ToBytes(manifest), [new ClassLimits(last, 0.35, 17)]);
+
+        ManifestLoadResult result = ModelManifest.Parse(edited);
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Problems));
+        Assert.Equal(0.35, result.Manifest.Classes[last].Threshold);
+        Assert.Equal(17, result.Manifest.Classes[last].MinArea);
+        Assert.Equal(before.Classes[last].Name, result.Manifest.Classes[last].Name);
+        for (int c = 1; c < last; c++)
+        {
+            Assert.Equal(before.Classes[c].Threshold, result.Manifest.Classes[c].Threshold);
+            Assert.Equal(before.Classes[c].MinArea, result.Manifest.Classes[c].MinArea);
+        }
+
+        Assert.Equal(before.Model.Sha256, result.Manifest.Model.Sha256);
+        Assert.Equal("abc123", result.Manifest.Provenance!.Extra!["gitCommit"].GetString());
+    }
+
+    [Fact]
+    public void EditorRefusesClassLimitsForAClassTheManifestLacks()
+    {
+        byte[] manifest = TestPackages.ToBytes(TestPackages.ValidManifest());
+
+        FormatException refusal = Assert.Throws<FormatException>(() => ManifestEditor.WithClassLimits(manifest, [new ClassLimits(99, 0.5, 1)]));
+
+        Assert.Contains("classes[99]", refusal.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Applies "a.b[1].c=JSON" (set) or "a.b=&lt;delete&gt;" (remove) to the document.</summary>
     private static void Apply(JsonObject root, string edit)
     {

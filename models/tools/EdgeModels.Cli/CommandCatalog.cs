@@ -18,6 +18,7 @@ internal static class CommandCatalog
         yield return Commands.Fp16Command.Create();
         yield return Commands.QuantizeCommand.Create();
         yield return Commands.EvalCommand.Create();
+        yield return Commands.TuneCommand.Create();
         yield return Commands.BenchCommand.Create();
         yield break;
     }

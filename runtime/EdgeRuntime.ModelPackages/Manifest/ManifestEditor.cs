@@ -47,18 +47,7 @@ public static class ManifestEditor
     public static byte[] WithGoldenSamples(ReadOnlySpan<byte> manifestUtf8, IReadOnlyList<GoldenSampleSpec> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(manifestUtf8) as JsonObject
-                ?? throw new FormatException($"{PackagePaths.ManifestFileName} is not a JSON object");
-            _ = root.Count;
-        }
-        catch (Exception ex) when (ex is JsonException or ArgumentException)
-        {
-            throw new FormatException($"{PackagePaths.ManifestFileName} is not valid JSON: {ex.Message}", ex);
-        }
-
+        JsonObject root = ParseRoot(manifestUtf8);
         root.Remove("goldenSamples");
         if (samples.Count > 0)
         {
@@ -83,6 +72,53 @@ public static class ManifestEditor
         }
 
         return Write(root, manifestUtf8.Length);
+    }
+
+    /// <summary>
+    /// The document with the <c>threshold</c> and <c>minArea</c> of each class in <paramref name="limits"/> set (the
+    /// class found by its position in <c>classes</c>, which the schema makes equal to its index); every other
+    /// property is kept. The result is not validated here: open the package afterwards.
+    /// </summary>
+    /// <exception cref="FormatException">The document is not a JSON object whose <c>classes</c> array holds an object
+    /// at each index named.</exception>
+    public static byte[] WithClassLimits(ReadOnlySpan<byte> manifestUtf8, IReadOnlyList<ClassLimits> limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        JsonObject root = ParseRoot(manifestUtf8);
+        if (root["classes"] is not JsonArray classes)
+        {
+            throw new FormatException($"{PackagePaths.ManifestFileName} has no \"classes\" array");
+        }
+
+        foreach (ClassLimits limit in limits)
+        {
+            if (limit.Index < 0 || limit.Index >= classes.Count || classes[limit.Index] is not JsonObject item)
+            {
+                throw new FormatException($"{PackagePaths.ManifestFileName}: classes[{limit.Index}] is not an object");
+            }
+
+            item["threshold"] = limit.Threshold;
+            item["minArea"] = limit.MinArea;
+        }
+
+        return Write(root, manifestUtf8.Length);
+    }
+
+    private static JsonObject ParseRoot(ReadOnlySpan<byte> manifestUtf8)
+    {
+        try
+        {
+            JsonObject root = JsonNode.Parse(manifestUtf8) as JsonObject
+                ?? throw new FormatException($"{PackagePaths.ManifestFileName} is not a JSON object");
+
+            // JsonObject materializes lazily: touching it here surfaces a duplicate key where it is caught.
+            _ = root.Count;
+            return root;
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            throw new FormatException($"{PackagePaths.ManifestFileName} is not valid JSON: {ex.Message}", ex);
+        }
     }
 
     private static byte[] Write(JsonNode root, int sizeHint)

@@ -142,8 +142,7 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
 
             Span<byte> map = ownMap is null ? classMap[..pixels] : ownMap.AsSpan(0, pixels);
             ClassDecision.Decide(probabilities, width, height, rules.Thresholds, region, keep, map);
-            double areaScale = stretch ? (double)pixels / ((double)inputWidth * inputHeight) : 1.0;
-            Extract(map, probabilities, width, height, rules, areaScale, result);
+            Extract(map, probabilities, width, height, rules, AreaScale(manifest, width, height), result);
 
             // The verdict follows the list the sinks see: any reported defect fails the part.
             result.Verdict = result.Defects.Count > 0 ? Verdict.Fail : Verdict.Pass;
@@ -157,6 +156,26 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             }
         }
     }
+
+    /// <summary>
+    /// The smallest component, in frame pixels, that is reported for a class whose minimum area is
+    /// <paramref name="minArea"/> model-input pixels, on a frame of this size: the minimum area itself in tile mode,
+    /// scaled by the frame-to-input area ratio (rounded up) in stretch mode. The one place that rule lives, so a tool
+    /// that sweeps minimum areas over measured component areas decides exactly as <see cref="Postprocess"/> does.
+    /// </summary>
+    public static int MinimumFrameArea(int minArea, ModelManifest manifest, int frameWidth, int frameHeight)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentOutOfRangeException.ThrowIfNegative(minArea);
+        return MinimumFrameArea(minArea, AreaScale(manifest, frameWidth, frameHeight));
+    }
+
+    private static int MinimumFrameArea(int minArea, double areaScale) => (int)Math.Min(int.MaxValue, Math.Ceiling(minArea * areaScale));
+
+    private static double AreaScale(ModelManifest manifest, int frameWidth, int frameHeight) =>
+        manifest.Input.Resize == ResizeMode.Stretch
+            ? (double)frameWidth * frameHeight / ((double)manifest.Input.Width * manifest.Input.Height)
+            : 1.0;
 
     private ClassRules RulesFor(ModelManifest manifest)
     {
@@ -307,7 +326,7 @@ public sealed partial class SegmentationPostprocessor : ISegmentationPostprocess
             for (int id = 1; id <= count; id++)
             {
                 ref ComponentStats s = ref stats[id];
-                if (s.Area < Math.Ceiling(minAreas[s.ClassIndex] * areaScale))
+                if (s.Area < MinimumFrameArea(minAreas[s.ClassIndex], areaScale))
                 {
                     continue;
                 }

@@ -89,8 +89,11 @@ internal static class EvaluationReportWriter
         return text.ToString();
     }
 
-    private static void WriteNames(Utf8JsonWriter json, string name, IReadOnlyList<string> images)
+    /// <summary>A JSON array of image names.</summary>
+    public static void WriteNames(Utf8JsonWriter json, string name, IReadOnlyList<string> images)
     {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(images);
         json.WriteStartArray(name);
         foreach (string image in images)
         {
@@ -101,8 +104,10 @@ internal static class EvaluationReportWriter
     }
 
     /// <summary>Up to 20 image names on one line (the JSON has them all), so a wrong verdict can be looked at at once.</summary>
-    private static void ListLine(StringBuilder text, string label, IReadOnlyList<string> images)
+    public static void ListLine(StringBuilder text, string label, IReadOnlyList<string> images)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(images);
         if (images.Count == 0)
         {
             return;

@@ -171,7 +171,7 @@ internal static class RuntimeModel
         Path.GetFileName(PackageDirectory(packagePath, out _) ?? Path.GetFullPath(packagePath).TrimEnd(Path.DirectorySeparatorChar));
 
     /// <summary>The package folder of a folder or manifest path; null with <paramref name="problem"/> set when there is none.</summary>
-    private static string? PackageDirectory(string path, out string? problem)
+    internal static string? PackageDirectory(string path, out string? problem)
     {
         problem = null;
         if (Directory.Exists(path))

@@ -2,13 +2,12 @@ using EdgeRuntime.Core.Frames;
 using EdgeRuntime.Core.Inspection;
 using EdgeRuntime.Core.Processing;
 using EdgeRuntime.ModelPackages.Manifest;
-using EdgeRuntime.Vision.Imaging;
 
 namespace EdgeModels.Cli.Evaluation;
 
 /// <summary>
 /// Runs a labelled image set through the runtime's own pieces, in the order the host's offline <c>inspect</c> uses
-/// them: <see cref="ImageFiles"/> decodes, <see cref="FrameInspector"/> tiles, runs the leased session and
+/// them: <see cref="LabelledImageReader"/> decodes, <see cref="FrameInspector"/> tiles, runs the leased session and
 /// decides defects, verdict and class map, as the host's <c>inspect</c> does; then scores
 /// the class map and verdict against the truth mask.
 /// </summary>
@@ -39,13 +38,9 @@ internal sealed class SegmentationEvaluator(
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 LabelledImage item = set[i];
-                using Frame image = Read(item.Image, "image", PixelFormat.Bgr24);
-                using Frame mask = Read(item.Mask, "mask", PixelFormat.Gray8);
-                if (mask.Width != image.Width || mask.Height != image.Height)
-                {
-                    throw new EvaluationInputException(
-                        $"mask {item.Mask} is {mask.Width}x{mask.Height} but image {item.Image} is {image.Width}x{image.Height}");
-                }
+                (Frame image, Frame mask) = LabelledImageReader.Read(item, frames);
+                using Frame imageFrame = image;
+                using Frame maskFrame = mask;
 
                 using ModelLease lease = models.Acquire();
                 IInferenceSession session = lease.Session;
@@ -57,8 +52,8 @@ internal sealed class SegmentationEvaluator(
                     classNames = [.. manifest.Classes.Select(c => c.Name)];
                 }
 
+                LabelledImageReader.CheckClasses(mask, manifest.ClassCount, item.Mask);
                 ReadOnlySpan<byte> truth = mask.Pixels;
-                CheckClasses(truth, mask.Width, manifest.ClassCount, item.Mask);
                 int pixels = image.Width * image.Height;
                 if (classMap.Length < pixels)
                 {
@@ -86,33 +81,5 @@ internal sealed class SegmentationEvaluator(
         }
 
         return tally.ToReport(identity, classNames);
-    }
-
-    private Frame Read(string path, string role, PixelFormat format)
-    {
-        try
-        {
-            return ImageFiles.Read(path, frames, format);
-        }
-        catch (FrameSourceException ex)
-        {
-            throw new EvaluationInputException($"cannot read {role} {path}: {ex.Message}", ex);
-        }
-    }
-
-    private static void CheckClasses(ReadOnlySpan<byte> truth, int width, int classCount, string maskPath)
-    {
-        if (classCount > byte.MaxValue)
-        {
-            return;
-        }
-
-        int bad = truth.IndexOfAnyInRange((byte)classCount, byte.MaxValue);
-        if (bad >= 0)
-        {
-            throw new EvaluationInputException(
-                $"mask {maskPath} has value {truth[bad]} at pixel ({bad % width}, {bad / width}); its pixel values must be class indices 0-{classCount - 1} " +
-                "(an 8-bit single-channel PNG, as edge-models generate writes)");
-        }
     }
 }
