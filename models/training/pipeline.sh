@@ -9,7 +9,8 @@ R=$T/runs
 GEN="dotnet run --project models/tools/EdgeModels.Cli -c Release -- generate"
 
 $GEN --out $D/train-s1    --count 4000 --seed 1                          # training
-$GEN --out $D/val-s2      --count 400  --seed 2                          # validation: threshold tuning (training seeds)
+$GEN --out $D/val-s2      --count 400  --seed 2                          # validation: training curves, evaluate.py --tune
+$GEN --out $D/val-s2-1200 --count 1200 --seed 2                          # the same seed, 1,200 images (a superset): edge-models tune
 $GEN --out $D/eval-s9001  --count 300  --seed 9001                       # held-out evaluation, never trained on
 $GEN --out /tmp/samples-7001 --count 12 --seed 7001 --width 512 --height 512     # replay samples
 mkdir -p models/samples/masks
