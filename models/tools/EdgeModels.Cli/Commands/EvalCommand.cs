@@ -9,7 +9,6 @@ using EdgeRuntime.Vision.Postprocessing;
 using EdgeRuntime.Vision.Preprocessing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.ML.OnnxRuntime;
 
 namespace EdgeModels.Cli.Commands;
 
@@ -74,58 +73,27 @@ internal static class EvalCommand
         TextWriter error,
         CancellationToken cancellationToken)
     {
-        if (settings is null || problems.Count > 0)
-        {
-            await PrintAsync(error, problems).ConfigureAwait(false);
-            return PackageConsole.UsageError;
-        }
-
-        IReadOnlyList<LabelledImage> set = EvaluationSet.Find(images, masks, limit, problems);
-        if (problems.Count > 0)
-        {
-            await PrintAsync(error, problems).ConfigureAwait(false);
-            return PackageConsole.ProblemsFound;
-        }
-
-        using OnnxModelProvider? models = await RuntimeModel.LoadAsync(settings, error, cancellationToken).ConfigureAwait(false);
+        (OnnxModelProvider? loaded, IReadOnlyList<LabelledImage> set, int exitCode) =
+            await LabelledSetCommand.PrepareAsync("eval", settings, images, masks, limit, problems, error, cancellationToken).ConfigureAwait(false);
+        using OnnxModelProvider? models = loaded;
         if (models is null)
         {
-            return PackageConsole.ProblemsFound;
+            return exitCode;
         }
 
-        await error.WriteLineAsync($"eval: {models.Active!.Identity.Id} {models.Active.Identity.Version} on {models.Active.Providers}, {set.Count} images")
-            .ConfigureAwait(false);
         using var frames = new FramePool(4);
         var postprocessor = new SegmentationPostprocessor(Options.Create(new InspectionOptions()), NullLogger<SegmentationPostprocessor>.Instance);
         var evaluator = new SegmentationEvaluator(models, new FrameInspector(new ManifestPreprocessor(), postprocessor), frames, TimeProvider.System);
         var progress = new ProgressLine(error);
-        EvaluationReport report;
-        try
+        EvaluationReport? report = await LabelledSetCommand.MeasureAsync(
+            "eval", () => evaluator.Evaluate(set, progress.Report, cancellationToken), error, cancellationToken).ConfigureAwait(false);
+        if (report is null)
         {
-            // The evaluation is CPU-bound and synchronous; off the caller's thread so a console's Ctrl+C is seen.
-            report = await Task.Run(() => evaluator.Evaluate(set, progress.Report, cancellationToken), cancellationToken).ConfigureAwait(false);
-        }
-        catch (EvaluationInputException ex)
-        {
-            await error.WriteLineAsync("eval: " + ex.Message).ConfigureAwait(false);
-            return PackageConsole.ProblemsFound;
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            await error.WriteLineAsync("eval: ONNX Runtime failed to run the model: " + ex.Message).ConfigureAwait(false);
             return PackageConsole.ProblemsFound;
         }
 
         await output.WriteAsync(json ? EvaluationReportWriter.ToJson(report) + Environment.NewLine : EvaluationReportWriter.ToText(report))
             .ConfigureAwait(false);
         return PackageConsole.Success;
-    }
-
-    private static async Task PrintAsync(TextWriter error, IEnumerable<string> problems)
-    {
-        foreach (string problem in problems)
-        {
-            await error.WriteLineAsync("eval: " + problem).ConfigureAwait(false);
-        }
     }
 }

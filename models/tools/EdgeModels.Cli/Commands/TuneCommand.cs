@@ -7,7 +7,7 @@ using EdgeRuntime.Inference;
 using EdgeRuntime.Inference.Models;
 using EdgeRuntime.ModelPackages;
 using EdgeRuntime.ModelPackages.Manifest;
-using Microsoft.ML.OnnxRuntime;
+using EdgeRuntime.Core.Inspection;
 
 namespace EdgeModels.Cli.Commands;
 
@@ -103,52 +103,32 @@ internal static class TuneCommand
         TextWriter error,
         CancellationToken cancellationToken)
     {
-        if (settings is null || problems.Count > 0)
-        {
-            await PrintAsync(error, problems).ConfigureAwait(false);
-            return PackageConsole.UsageError;
-        }
-
-        IReadOnlyList<LabelledImage> set = EvaluationSet.Find(request.Images, request.Masks, request.Limit, problems);
-        if (problems.Count > 0)
-        {
-            await PrintAsync(error, problems).ConfigureAwait(false);
-            return PackageConsole.ProblemsFound;
-        }
-
-        using OnnxModelProvider? models = await RuntimeModel.LoadAsync(settings, error, cancellationToken).ConfigureAwait(false);
+        (OnnxModelProvider? loaded, IReadOnlyList<LabelledImage> set, int exitCode) = await LabelledSetCommand.PrepareAsync(
+            "tune", settings, request.Images, request.Masks, request.Limit, problems, error, cancellationToken).ConfigureAwait(false);
+        using OnnxModelProvider? models = loaded;
         if (models is null)
         {
-            return PackageConsole.ProblemsFound;
+            return exitCode;
         }
 
-        using var frames = new FramePool(4);
         RuleSweep sweep;
-        EdgeRuntime.Core.Inspection.ModelIdentity identity;
         try
         {
-            var tuner = new RuleTuner(models, frames);
-            var progress = new ProgressLine(error);
-            await error.WriteLineAsync($"tune: {models.Active!.Identity.Id} {models.Active.Identity.Version} on {models.Active.Providers}, {set.Count} images")
-                .ConfigureAwait(false);
-
-            // CPU-bound and synchronous; off the caller's thread so a console's Ctrl+C is seen.
-            (sweep, identity) = await Task.Run(
-                () => tuner.Measure(set, request.Thresholds, request.MinAreas, progress.Report, cancellationToken), cancellationToken).ConfigureAwait(false);
+            sweep = new RuleSweep(models.Active!.Manifest, request.Thresholds, request.MinAreas);
         }
         catch (ArgumentException ex)
         {
             await error.WriteLineAsync("tune: " + ex.Message).ConfigureAwait(false);
             return PackageConsole.UsageError;
         }
-        catch (EvaluationInputException ex)
+
+        using var frames = new FramePool(4);
+        var tuner = new RuleTuner(models, frames);
+        var progress = new ProgressLine(error);
+        ModelIdentity? identity = await LabelledSetCommand.MeasureAsync(
+            "tune", () => tuner.Measure(set, sweep, progress.Report, cancellationToken), error, cancellationToken).ConfigureAwait(false);
+        if (identity is null)
         {
-            await error.WriteLineAsync("tune: " + ex.Message).ConfigureAwait(false);
-            return PackageConsole.ProblemsFound;
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            await error.WriteLineAsync("tune: ONNX Runtime failed to run the model: " + ex.Message).ConfigureAwait(false);
             return PackageConsole.ProblemsFound;
         }
 
@@ -167,7 +147,7 @@ internal static class TuneCommand
         bool signatureRemoved = false;
         if (request.Write)
         {
-            string directory = RuntimeModel.PackageDirectory(settings.PackagePath, out _)!;
+            string directory = RuntimeModel.PackageDirectory(settings!.PackagePath, out _)!;
             signatureRemoved = await WriteAsync(directory, best[0], cancellationToken).ConfigureAwait(false);
         }
 
@@ -228,14 +208,6 @@ internal static class TuneCommand
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    private static async Task PrintAsync(TextWriter error, IEnumerable<string> problems)
-    {
-        foreach (string problem in problems)
-        {
-            await error.WriteLineAsync("tune: " + problem).ConfigureAwait(false);
-        }
-    }
 
     private sealed record TuneRequest(
         string Images, string Masks, double Recall, double FalseReject, double[] Thresholds, int[] MinAreas, int Top, int? Limit, bool Write, bool Json);

@@ -19,27 +19,20 @@ namespace EdgeModels.Cli.Tuning;
 /// <remarks>Single-threaded; the caller owns the model provider and the frame pool.</remarks>
 internal sealed class RuleTuner(IModelProvider models, FramePool frames)
 {
-    /// <summary>Measures <paramref name="set"/>; <paramref name="progress"/> is told (done, total) after each image.</summary>
+    /// <summary>Measures <paramref name="set"/> into <paramref name="sweep"/>, built for the serving model's manifest.</summary>
     /// <param name="set">The labelled images.</param>
-    /// <param name="thresholds">Candidate thresholds, tried for every defect class.</param>
-    /// <param name="minAreas">Candidate minimum areas, tried for every defect class.</param>
+    /// <param name="sweep">Receives every image's measured components; search it afterwards.</param>
     /// <param name="progress">Told (done, total) after each image; may be null.</param>
     /// <param name="cancellationToken">Stops between images.</param>
-    /// <returns>The sweep, ready to <see cref="RuleSweep.Search"/>, and the model that was measured.</returns>
+    /// <returns>The model that was measured.</returns>
     /// <exception cref="EvaluationInputException">An image or mask is unusable; the message names the file.</exception>
-    /// <exception cref="ArgumentException">The candidates make too many combinations.</exception>
-    public (RuleSweep Sweep, ModelIdentity Model) Measure(
-        IReadOnlyList<LabelledImage> set,
-        IReadOnlyCollection<double> thresholds,
-        IReadOnlyCollection<int> minAreas,
-        Action<int, int>? progress,
-        CancellationToken cancellationToken)
+    public ModelIdentity Measure(IReadOnlyList<LabelledImage> set, RuleSweep sweep, Action<int, int>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(sweep);
         using ModelLease lease = models.Acquire();
         IInferenceSession session = lease.Session;
         ModelManifest manifest = session.Manifest;
-        var sweep = new RuleSweep(manifest, thresholds, minAreas);
         var packageRule = new SegmentationPostprocessor(Options.Create(new InspectionOptions()), NullLogger<SegmentationPostprocessor>.Instance);
         var recorder = new ComponentAreaRecorder(manifest, sweep.ThresholdSets, packageRule);
         var inspector = new FrameInspector(new ManifestPreprocessor(), recorder);
@@ -65,6 +58,6 @@ internal sealed class RuleTuner(IModelProvider models, FramePool frames)
             buffers?.Dispose();
         }
 
-        return (sweep, session.Identity);
+        return session.Identity;
     }
 }
