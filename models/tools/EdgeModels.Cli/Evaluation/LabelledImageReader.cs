@@ -9,9 +9,13 @@ namespace EdgeModels.Cli.Evaluation;
 /// </summary>
 internal static class LabelledImageReader
 {
-    /// <summary>The image and its mask, rented from <paramref name="frames"/>; the caller disposes both.</summary>
-    /// <exception cref="EvaluationInputException">A file is unreadable or the sizes differ.</exception>
-    public static (Frame Image, Frame Mask) Read(LabelledImage item, FramePool frames)
+    /// <summary>
+    /// The image and its mask, rented from <paramref name="frames"/>; the caller disposes both. The mask may hold only
+    /// class indices of a model with <paramref name="classCount"/> classes.
+    /// </summary>
+    /// <exception cref="EvaluationInputException">A file is unreadable, the sizes differ or the mask holds a value that
+    /// is not a class index.</exception>
+    public static (Frame Image, Frame Mask) Read(LabelledImage item, FramePool frames, int classCount)
     {
         ArgumentNullException.ThrowIfNull(item);
         Frame image = Read(item.Image, "image", PixelFormat.Bgr24, frames);
@@ -25,6 +29,7 @@ internal static class LabelledImageReader
                     $"mask {item.Mask} is {mask.Width}x{mask.Height} but image {item.Image} is {image.Width}x{image.Height}");
             }
 
+            CheckClasses(mask, classCount, item.Mask);
             return (image, mask);
         }
         catch
@@ -35,11 +40,8 @@ internal static class LabelledImageReader
         }
     }
 
-    /// <summary>Refuses a mask with a pixel that is not a class index of a model with <paramref name="classCount"/> classes.</summary>
-    /// <exception cref="EvaluationInputException">Names the mask, the value and the pixel.</exception>
-    public static void CheckClasses(Frame mask, int classCount, string maskPath)
+    private static void CheckClasses(Frame mask, int classCount, string maskPath)
     {
-        ArgumentNullException.ThrowIfNull(mask);
         if (classCount > byte.MaxValue)
         {
             return;

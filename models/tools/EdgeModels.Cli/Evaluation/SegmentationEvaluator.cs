@@ -38,10 +38,6 @@ internal sealed class SegmentationEvaluator(
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 LabelledImage item = set[i];
-                (Frame image, Frame mask) = LabelledImageReader.Read(item, frames);
-                using Frame imageFrame = image;
-                using Frame maskFrame = mask;
-
                 using ModelLease lease = models.Acquire();
                 IInferenceSession session = lease.Session;
                 ModelManifest manifest = session.Manifest;
@@ -52,7 +48,9 @@ internal sealed class SegmentationEvaluator(
                     classNames = [.. manifest.Classes.Select(c => c.Name)];
                 }
 
-                LabelledImageReader.CheckClasses(mask, manifest.ClassCount, item.Mask);
+                (Frame image, Frame mask) = LabelledImageReader.Read(item, frames, manifest.ClassCount);
+                using Frame imageFrame = image;
+                using Frame maskFrame = mask;
                 ReadOnlySpan<byte> truth = mask.Pixels;
                 int pixels = image.Width * image.Height;
                 if (classMap.Length < pixels)

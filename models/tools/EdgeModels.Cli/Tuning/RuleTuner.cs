@@ -44,10 +44,9 @@ internal sealed class RuleTuner(IModelProvider models, FramePool frames)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 LabelledImage item = set[i];
-                (Frame image, Frame mask) = LabelledImageReader.Read(item, frames);
+                (Frame image, Frame mask) = LabelledImageReader.Read(item, frames, manifest.ClassCount);
                 using Frame imageFrame = image;
                 using Frame maskFrame = mask;
-                LabelledImageReader.CheckClasses(mask, manifest.ClassCount, item.Mask);
                 inspector.Inspect(session, image, ref buffers, result);
                 sweep.Record(Path.GetFileName(item.Image), mask.Pixels.ContainsAnyExcept((byte)0), recorder);
                 progress?.Invoke(i + 1, set.Count);
