@@ -9,7 +9,31 @@ VAL=${VALIDATION:-models/training/.data/val-s2-1200}  # threshold tuning: 1,200 
 
 # Each package's verdict rule (per-class threshold and minimum area) is tuned on its own numerics, through the
 # runtime's own session, stitching and class decision: an INT8 model's probabilities are not its float parent's.
-tune() { $EM tune --model "$1" --images "$VAL/images" --masks "$VAL/masks" --write --top 3; }
+# The package's provenance then records the rule's tuning figures and the held-out evaluation of the package itself.
+EVAL=${EVALUATION:-models/training/.data/eval-s9001}
+tune() {
+  $EM tune --model "$1" --images "$VAL/images" --masks "$VAL/masks" --write --top 3 --json > /tmp/tune-$(basename "$1").json
+  $EM eval --model "$1" --images "$EVAL/images" --masks "$EVAL/masks" --json > /tmp/eval-$(basename "$1").json
+  /usr/bin/python3 - "$1/manifest.json" /tmp/tune-$(basename "$1").json /tmp/eval-$(basename "$1").json <<'PY'
+import json, sys
+m, t, e = (json.load(open(p)) for p in sys.argv[1:4])
+best = t["best"]
+rule = ", ".join(f"{c['class']} {c['threshold']}/{c['minArea']}" for c in best["classes"])
+m["provenance"]["thresholdTuning"] = (f"edge-models tune on edge-models generate --seed 2 --count {t['images']} (validation): "
+                                      f"{rule}; recall {best['recall']:.4f}, false rejects {best['falseRejectRate']:.4f}")
+per_class = {c["class"]: c for c in e["perClass"]}
+m["provenance"]["metrics"] = {
+    "anyDefectDice": round(e["anyDefectDice"], 4),
+    "diceLinear": round(per_class["linear"]["dice"], 4), "diceBlob": round(per_class["blob"]["dice"], 4),
+    "iouLinear": round(per_class["linear"]["iou"], 4), "iouBlob": round(per_class["blob"]["iou"], 4),
+    "imageRecall": round(e["imageRecall"], 4), "falseRejectRate": round(e["falseRejectRate"], 4),
+    "instanceRecall": round(e["instanceRecall"], 4), "evaluationImages": e["images"],
+}
+m["provenance"]["metricsMeasuredWith"] = "edge-models eval (the runtime's own preprocessing, session and postprocessing)"
+json.dump(m, open(sys.argv[1], "w"), indent=2)
+open(sys.argv[1], "a").write("\n")
+PY
+}
 tune "$SRC"
 
 variant() { # name precision
