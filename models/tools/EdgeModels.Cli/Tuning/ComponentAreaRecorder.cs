@@ -3,8 +3,6 @@ using EdgeRuntime.Core.Processing;
 using EdgeRuntime.Core.Tiling;
 using EdgeRuntime.ModelPackages.Manifest;
 using EdgeRuntime.Vision.Postprocessing;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace EdgeModels.Cli.Tuning;
 
@@ -12,38 +10,38 @@ namespace EdgeModels.Cli.Tuning;
 /// A postprocessor for <see cref="FrameInspector"/> that, besides judging the frame with the package's own rule,
 /// measures the largest connected component of every defect class under each of a list of threshold sets. Each set
 /// is judged by the runtime's own <see cref="SegmentationPostprocessor"/> (activation, tile stitching, the per-pixel
-/// class decision, 8-connected components) with a minimum area of 0, so every component is reported with its area;
-/// a minimum area can then be applied afterwards (<see cref="SegmentationPostprocessor.MinimumFrameArea"/>) without
-/// running the model again. The model runs once per image however many sets are measured.
+/// class decision, 8-connected components) on a copy of the manifest whose classes carry that set's thresholds and a
+/// minimum area of 0, so every component is reported with its area; a minimum area can then be applied afterwards
+/// (<see cref="SegmentationPostprocessor.MinimumFrameArea"/>) without running the model again. The model runs once
+/// per image however many sets are measured, and one postprocessor (one set of pooled buffers) serves them all.
 /// </summary>
 /// <remarks>Not thread-safe: one image at a time, read <see cref="LargestArea"/> before the next.</remarks>
 internal sealed class ComponentAreaRecorder : ISegmentationPostprocessor
 {
-    private readonly ISegmentationPostprocessor _packageRule;
-    private readonly SegmentationPostprocessor[] _probes;
+    private readonly SegmentationPostprocessor _postprocessor;
+    private readonly ModelManifest[] _probes;
     private readonly InspectionResult _probeResult = new();
     private readonly int _classCount;
     private readonly int[] _largest;
 
-    /// <param name="manifest">The model's manifest: its classes name the overrides.</param>
+    /// <param name="manifest">The model's manifest.</param>
     /// <param name="thresholdSets">Per set, one threshold per class index (index 0, the background, is ignored).</param>
-    /// <param name="packageRule">Judges the frame into the caller's result with the manifest's own limits.</param>
-    public ComponentAreaRecorder(ModelManifest manifest, IReadOnlyList<double[]> thresholdSets, ISegmentationPostprocessor packageRule)
+    /// <param name="postprocessor">The runtime's postprocessor, without class overrides: it judges the frame into the
+    /// caller's result with the manifest's own limits, and each threshold set with its own.</param>
+    public ComponentAreaRecorder(ModelManifest manifest, IReadOnlyList<double[]> thresholdSets, SegmentationPostprocessor postprocessor)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(thresholdSets);
-        _packageRule = packageRule ?? throw new ArgumentNullException(nameof(packageRule));
+        _postprocessor = postprocessor ?? throw new ArgumentNullException(nameof(postprocessor));
         _classCount = manifest.ClassCount;
-        _probes = new SegmentationPostprocessor[thresholdSets.Count];
+        _probes = new ModelManifest[thresholdSets.Count];
         for (int s = 0; s < thresholdSets.Count; s++)
         {
-            var options = new InspectionOptions();
-            for (int c = 1; c < _classCount; c++)
+            double[] thresholds = thresholdSets[s];
+            _probes[s] = manifest with
             {
-                options.ClassOverrides[manifest.Classes[c].Name] = new ClassOverrideOptions { Threshold = thresholdSets[s][c], MinArea = 0 };
-            }
-
-            _probes[s] = new SegmentationPostprocessor(Options.Create(options), NullLogger<SegmentationPostprocessor>.Instance);
+                Classes = [.. manifest.Classes.Select(c => c.IsBackground ? c : c with { Threshold = thresholds[c.Index], MinArea = 0 })],
+            };
         }
 
         _largest = new int[thresholdSets.Count * _classCount];
@@ -69,7 +67,7 @@ internal sealed class ComponentAreaRecorder : ISegmentationPostprocessor
         for (int s = 0; s < _probes.Length; s++)
         {
             _probeResult.Reset();
-            _probes[s].Postprocess(output, layout, manifest, _probeResult);
+            _postprocessor.Postprocess(output, layout, _probes[s], _probeResult);
             Span<int> largest = _largest.AsSpan(s * _classCount, _classCount);
             foreach (Defect defect in _probeResult.Defects)
             {
@@ -77,6 +75,6 @@ internal sealed class ComponentAreaRecorder : ISegmentationPostprocessor
             }
         }
 
-        _packageRule.Postprocess(output, layout, manifest, result, classMap);
+        _postprocessor.Postprocess(output, layout, manifest, result, classMap);
     }
 }

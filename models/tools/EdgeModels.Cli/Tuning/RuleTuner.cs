@@ -33,8 +33,8 @@ internal sealed class RuleTuner(IModelProvider models, FramePool frames)
         using ModelLease lease = models.Acquire();
         IInferenceSession session = lease.Session;
         ModelManifest manifest = session.Manifest;
-        var packageRule = new SegmentationPostprocessor(Options.Create(new InspectionOptions()), NullLogger<SegmentationPostprocessor>.Instance);
-        var recorder = new ComponentAreaRecorder(manifest, sweep.ThresholdSets, packageRule);
+        var postprocessor = new SegmentationPostprocessor(Options.Create(new InspectionOptions()), NullLogger<SegmentationPostprocessor>.Instance);
+        var recorder = new ComponentAreaRecorder(manifest, sweep.ThresholdSets, postprocessor);
         var inspector = new FrameInspector(new ManifestPreprocessor(), recorder);
         var result = new InspectionResult();
         InferenceBuffers? buffers = null;
