@@ -34,6 +34,8 @@ internal sealed class RuleSweep
     private readonly List<bool> _defective = [];
     private readonly List<int[]> _largest = [];
     private readonly List<int[]> _minimumFrameAreas = [];
+    private readonly int _currentThresholdSet;
+    private readonly int _currentMinAreaSet;
 
     /// <param name="manifest">The model's manifest; its own limits are always among the candidates.</param>
     /// <param name="thresholds">Candidate thresholds in (0, 1), tried for every defect class.</param>
@@ -74,6 +76,18 @@ internal sealed class RuleSweep
 
         _thresholdSets = Combine(thresholdLists, thresholdSets);
         _minAreaSets = (int)minAreaSets;
+
+        // Where the manifest's own rule sits in the enumeration (its values are always among the candidates).
+        int[] thresholdDigits = new int[_classCount];
+        int[] minAreaDigits = new int[_classCount];
+        foreach (ClassLimits current in Current)
+        {
+            thresholdDigits[current.Index] = Array.IndexOf(thresholdLists[current.Index], current.Threshold);
+            minAreaDigits[current.Index] = Array.IndexOf(_minAreas[current.Index], current.MinArea);
+        }
+
+        _currentThresholdSet = Encode(thresholdDigits, thresholdLists);
+        _currentMinAreaSet = Encode(minAreaDigits, _minAreas);
     }
 
     /// <summary>Threshold sets to measure, in enumeration order: one threshold per class index (index 0 unused).</summary>
@@ -82,7 +96,7 @@ internal sealed class RuleSweep
     /// <summary>Minimum-area combinations applied to each threshold set.</summary>
     public int MinAreaSets => _minAreaSets;
 
-    /// <summary>The manifest's own limits per defect class (a missing threshold is 0.5, a missing minimum area 0, as the runtime reads them).</summary>
+    /// <summary>The manifest's own limits per defect class.</summary>
     public IReadOnlyList<ClassLimits> Current { get; }
 
     /// <summary>Images recorded so far.</summary>
@@ -146,7 +160,7 @@ internal sealed class RuleSweep
             {
                 Decode(m, choice);
                 (int failedDefective, int failedGood) = Count(s, choice);
-                outcomes.Add(new Outcome(s, m, (double)failedDefective / defective, (double)(failedGood) / good));
+                outcomes.Add(new Outcome(s, m, (double)failedDefective / defective, (double)failedGood / good));
             }
         }
 
@@ -157,7 +171,7 @@ internal sealed class RuleSweep
             .ThenByDescending(o => MinAreaSum(o.MinAreaSet))
             .Take(top)];
 
-        Outcome current = outcomes.First(o => IsCurrent(o));
+        Outcome current = outcomes[(_currentThresholdSet * _minAreaSets) + _currentMinAreaSet];
         return (ToRule(current, targetRecall, targetFalseRejectRate), [.. ranked.Select(o => ToRule(o, targetRecall, targetFalseRejectRate))]);
     }
 
@@ -237,21 +251,6 @@ internal sealed class RuleSweep
         };
     }
 
-    private bool IsCurrent(Outcome outcome)
-    {
-        int[] choice = new int[_classCount];
-        Decode(outcome.MinAreaSet, choice);
-        foreach (ClassLimits current in Current)
-        {
-            if (_thresholdSets[outcome.ThresholdSet][current.Index] != current.Threshold || _minAreas[current.Index][choice[current.Index]] != current.MinArea)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private int MinAreaSum(int minAreaSet)
     {
         int[] choice = new int[_classCount];
@@ -273,6 +272,19 @@ internal sealed class RuleSweep
             choice[c] = minAreaSet % _minAreas[c].Length;
             minAreaSet /= _minAreas[c].Length;
         }
+    }
+
+    /// <summary>The enumeration index of one candidate per class: mixed-radix digits, the last class least significant,
+    /// as <see cref="Combine"/> and <see cref="Decode"/> order them.</summary>
+    private static int Encode<T>(int[] digits, T[][] candidates)
+    {
+        int index = 0;
+        for (int c = 0; c < digits.Length; c++)
+        {
+            index = (index * candidates[c].Length) + digits[c];
+        }
+
+        return index;
     }
 
     private static double[][] Combine(double[][] perClass, long count)
@@ -300,7 +312,11 @@ internal sealed class RuleSweep
         for (int c = 1; c < manifest.ClassCount; c++)
         {
             ClassSpec spec = manifest.Classes[c];
-            limits[c - 1] = new ClassLimits(c, spec.Threshold ?? 0.5, spec.MinArea ?? 0);
+            // The loader validated the manifest, and validation requires both limits on every defect class.
+            limits[c - 1] = new ClassLimits(
+                c,
+                spec.Threshold ?? throw new InvalidOperationException($"class {spec.Name} of the loaded manifest has no threshold"),
+                spec.MinArea ?? throw new InvalidOperationException($"class {spec.Name} of the loaded manifest has no minArea"));
         }
 
         return limits;
