@@ -78,6 +78,22 @@ $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/pruned
     --hard-negatives $R/hard-examples-pruned-r9t.npz --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 \
     --steps 2400 --seed 17 --lr 2e-4 --thin-weight 2 --hard-fraction 0.3
 
+# 8. Rounds 11 and 12 (session 6): round 10 reshaped to widths that are whole 16-channel blocks, [12,24,48,96] ->
+#    [16,16,48,96] (prune.py --widths: level 1 grows by four filters that start unread, level 2 is pruned by L1 norm
+#    to 16), because ONNX Runtime's NCHWc kernels on AVX-512 leave unaligned widths on slower paths (models/README.md,
+#    Results). Round 11 recovers from the level-2 cut on points mined from round 10 (the twin at lr 3e-4, seed 20,
+#    pruned-r11b, ended 14 + 14 errors on the 1,200 validation images against round 11a's 10 + 11); round 12 continues
+#    on round 11's own mistakes.
+$PY $T/prune.py --in $T/checkpoints/pruned-r10a.pt --out $R/aligned-init.pt --widths 16,16,48,96
+$PY $T/mine.py --ckpt $T/checkpoints/pruned-r10a.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-pruned-r10a.npz
+$PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/aligned-r11a --init $R/aligned-init.pt \
+    --hard-negatives $R/hard-examples-pruned-r10a.npz --hard-fraction 0.3 --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 \
+    --steps 2400 --thin-weight 2 --seed 19 --lr 5e-4
+$PY $T/mine.py --ckpt $R/aligned-r11a/final.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-aligned-r11a.npz
+$PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/aligned-r12 --init $R/aligned-r11a/final.pt \
+    --hard-negatives $R/hard-examples-aligned-r11a.npz --hard-fraction 0.3 --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 \
+    --steps 2400 --thin-weight 2 --seed 21 --lr 2e-4
+
 # Evaluation, export and packages. Rules from evaluate.py --tune are the packages' starting point; variants.sh then
 # tunes every package on its own numerics with edge-models tune (1,200 validation images) and records its
 # held-out evaluation.
