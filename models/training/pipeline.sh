@@ -72,7 +72,7 @@ $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/pruned
     --hard-negatives $R/hard-examples-pruned-r8.npz --hard-fraction 0.3 --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 \
     --steps 2400 --seed 16 --lr 3e-4 --thin-weight 2
 $PY $T/mine.py --ckpt $R/pruned-r9t/final.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-pruned-r9t.npz
-# Round 10: round 9t continued on its own mined mistakes (the shipped 1.3.0). A twin with --thin-weight 3
+# Round 10: round 9t continued on its own mined mistakes (1.3.0). A twin with --thin-weight 3
 # --hard-fraction 0.35 --seed 18 (pruned-r10b) was stopped at step 600 to free the core for packaging.
 $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/pruned-r10a --init $R/pruned-r9t/final.pt \
     --hard-negatives $R/hard-examples-pruned-r9t.npz --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 \
@@ -82,8 +82,8 @@ $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/pruned
 #    [16,16,48,96] (prune.py --widths: level 1 grows by four filters that start unread, level 2 is pruned by L1 norm
 #    to 16), because ONNX Runtime's NCHWc kernels on AVX-512 leave unaligned widths on slower paths (models/README.md,
 #    Results). Round 11 recovers from the level-2 cut on points mined from round 10 (the twin at lr 3e-4, seed 20,
-#    pruned-r11b, ended 14 + 14 errors on the 1,200 validation images against round 11a's 10 + 11); round 12 continues
-#    on round 11's own mistakes.
+#    aligned-r11b, ended 14 + 14 errors on the 1,200 validation images against round 11a's 10 + 11); round 12 continues
+#    on round 11's own mistakes (the shipped 1.4.0: 8 + 9 errors there).
 $PY $T/prune.py --in $T/checkpoints/pruned-r10a.pt --out $R/aligned-init.pt --widths 16,16,48,96
 $PY $T/mine.py --ckpt $T/checkpoints/pruned-r10a.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-pruned-r10a.npz
 $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/aligned-r11a --init $R/aligned-init.pt \
@@ -97,7 +97,7 @@ $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/aligne
 # Evaluation, export and packages. Rules from evaluate.py --tune are the packages' starting point; variants.sh then
 # tunes every package on its own numerics with edge-models tune (1,200 validation images) and records its
 # held-out evaluation.
-FP32=fp32-r3 PRUNED=${PRUNED:-pruned-r10a}
+FP32=fp32-r3 PRUNED=${PRUNED:-aligned-r12}
 for m in $FP32 $PRUNED; do
   $PY $T/evaluate.py --ckpt $R/$m/final.pt --data $D/val-s2-1200 --tune --out $R/$m/tuned.json
   $PY $T/evaluate.py --ckpt $R/$m/final.pt --data $D/eval-s9001 --rules $R/$m/tuned.json --out $R/$m/eval.json
@@ -107,8 +107,8 @@ $PY $T/package.py --onnx $R/$FP32/model.onnx --eval $R/$FP32/eval.json --tuned $
     --train-run $R/fp32 $R/fp32-hn $R/fp32-r2 $R/fp32-r3 --out models/packages/defect-unet-fp32 --id defect-unet --version 1.2.0 \
     --data-description "edge-models generate --seed 1 --count 4000 --width 256 --height 256"
 $PY $T/package.py --onnx $R/$PRUNED/model.onnx --eval $R/$PRUNED/eval.json --tuned $R/$PRUNED/tuned.json \
-    --train-run $R/fp32 $R/fp32-hn $R/fp32-r2 $R/pruned-r2 $R/pruned-r3 $R/pruned-r4 $R/pruned-r8 $R/pruned-r9t $R/pruned-r10a --out models/packages/defect-unet-pruned-fp32 \
-    --id defect-unet-pruned --version 1.3.0 \
-    --prune-command "$PY $T/prune.py --in $R/fp32-r2/final.pt --out $R/pruned-r2-init.pt --ratio 0.75" \
+    --train-run $R/fp32 $R/fp32-hn $R/fp32-r2 $R/pruned-r2 $R/pruned-r3 $R/pruned-r4 $R/pruned-r8 $R/pruned-r9t $R/pruned-r10a \
+    $R/aligned-r11a $R/aligned-r12 --out models/packages/defect-unet-pruned-fp32 --id defect-unet-pruned --version 1.4.0 \
+    --prune-command "$PY $T/prune.py --in $R/fp32-r2/final.pt --out $R/pruned-r2-init.pt --ratio 0.75; then, to whole 16-channel blocks from round 10: $PY $T/prune.py --in $T/checkpoints/pruned-r10a.pt --out $R/aligned-init.pt --widths 16,16,48,96" \
     --data-description "edge-models generate --seed 1 --count 4000 --width 256 --height 256; from round 7 on also the 1,107 scenes with bright scratches or cracks among 12,000 defective scenes of seed 21 (select_bright.py)"
 # Then: bash models/training/variants.sh (FP16, INT8, tuning, golden samples).
