@@ -419,16 +419,24 @@ public sealed class SegmentationPostprocessorTests : IDisposable
         post.Postprocess(output, layout, manifest, result, classMap);
         post.Postprocess(output, layout, manifest, result);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
+        // Three windows of five calls each: an allocation per call shows in every window, while a one-off event of
+        // the runtime on this thread (a method re-jitted at a higher tier, a pool trimmed after another test's
+        // garbage collection) shows in one at most; such an event failed this test once in a full parallel run.
+        long[] windows = new long[3];
+        for (int window = 0; window < windows.Length; window++)
         {
-            result.Reset();
-            post.Postprocess(output, layout, manifest, result, classMap);
-            result.Reset();
-            post.Postprocess(output, layout, manifest, result);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+            {
+                result.Reset();
+                post.Postprocess(output, layout, manifest, result, classMap);
+                result.Reset();
+                post.Postprocess(output, layout, manifest, result);
+            }
+            windows[window] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(windows.Min() == 0, $"bytes allocated per window of five calls: {string.Join(", ", windows)}");
         Assert.Equal(2, result.Defects.Count);
     }
 
