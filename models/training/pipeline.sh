@@ -94,6 +94,17 @@ $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/aligne
     --hard-negatives $R/hard-examples-aligned-r11a.npz --hard-fraction 0.3 --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 \
     --steps 2400 --thin-weight 2 --seed 21 --lr 2e-4
 
+# 9. Rounds 13 and 14 (session 7, not shipped: models/README.md, Training, says why). Each continues the one before on
+#    its mined mistakes; round 14's checkpoint is training/checkpoints/aligned-r14.pt.
+#   $PY $T/mine.py --ckpt $R/aligned-r12/final.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-aligned-r12.npz
+#   $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/aligned-r13 --init $R/aligned-r12/final.pt \
+#       --hard-negatives $R/hard-examples-aligned-r12.npz --hard-fraction 0.3 --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 \
+#       --steps 2400 --thin-weight 2 --seed 22 --lr 1.5e-4
+#   $PY $T/mine.py --ckpt $R/aligned-r13/final.pt --data $D/train-s1 --count 2000 --include-missed --out $R/hard-examples-aligned-r13.npz
+#   $PY $T/train.py --data $D/train-s1 $D/bright-s21 --val $D/val-s2 --out $R/aligned-r14 --init $R/aligned-r13/final.pt \
+#       --hard-negatives $R/hard-examples-aligned-r13.npz --hard-fraction 0.3 --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 \
+#       --steps 2400 --thin-weight 2 --seed 24 --lr 1.5e-4
+
 # Evaluation, export and packages. Rules from evaluate.py --tune are the packages' starting point; variants.sh then
 # tunes every package on its own numerics with edge-models tune (1,200 validation images) and records its
 # held-out evaluation.
