@@ -22,7 +22,8 @@ from unet import UNet, build, load_checkpoint  # noqa: E402
 
 def parse():
     p = argparse.ArgumentParser()
-    p.add_argument("--data", nargs="+", required=True)
+    p.add_argument("--data", nargs="+", required=True,
+                   help="training sets, concatenated in this order (larger scenes cut into tiles of the smallest size)")
     p.add_argument("--val", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=1)
@@ -38,7 +39,8 @@ def parse():
     p.add_argument("--val-every", type=int, default=400)
     p.add_argument("--val-count", type=int, default=64)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--hard-negatives", help="npz from mine.py: crops are also centred on these false-positive pixels")
+    p.add_argument("--hard-negatives", nargs="+",
+                   help="npz files from mine.py (of these --data sets, in this order): crops are also centred on their points")
     p.add_argument("--hard-fraction", type=float, default=0.3)
     p.add_argument("--bright-fraction", type=float, default=0.0,
                    help="fraction of crops centred on defect pixels brighter than their surroundings (the rarer polarity)")
@@ -161,9 +163,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     log = open(os.path.join(a.out, "log.jsonl"), "a")
 
-    parts = [data.load(d) for d in a.data]
-    images = np.concatenate([p[0] for p in parts])
-    masks = np.concatenate([p[1] for p in parts])
+    images, masks = data.load_sets(a.data)
     val_images, val_masks, _ = data.load(a.val, a.val_count)
     print(f"train images {len(images)}, val {len(val_images)}", flush=True)
 
@@ -191,7 +191,7 @@ def main():
         torch.set_rng_state(ck["torch_rng"])
         start, elapsed = ck["step"], ck["elapsed"]
         print(f"resumed at step {start}", flush=True)
-    hard = np.load(a.hard_negatives)["points"] if a.hard_negatives else None
+    hard = np.concatenate([np.load(f)["points"] for f in a.hard_negatives]) if a.hard_negatives else None
     bright_classes = [int(c) for c in a.bright_classes.split(",")]
     bright = bright_defect_points(images, masks, bright_classes) if a.bright_fraction > 0 else None
     if bright is not None:

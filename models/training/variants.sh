@@ -6,20 +6,27 @@ SRC=models/packages/defect-unet-pruned-fp32
 CAL=${CALIBRATION:-models/training/.data/val-s2}   # calibration images: a training seed, never the eval seed
 EM="./build.sh tool edge-models"
 VAL=${VALIDATION:-models/training/.data/val-s2-1200}  # threshold tuning: 1,200 images of seed 2 (never the eval seed)
+VAL_DESCRIPTION=${VALIDATION_DESCRIPTION:-"edge-models generate --seed 2 --count 1200"}
+CAL_IMAGES=${CALIBRATION_IMAGES:-64}
 
 # Each package's verdict rule (per-class threshold and minimum area) is tuned on its own numerics, through the
 # runtime's own session, stitching and class decision: an INT8 model's probabilities are not its float parent's.
 # The package's provenance then records the rule's tuning figures and the held-out evaluation of the package itself.
 EVAL=${EVALUATION:-models/training/.data/eval-s9001}
+# The line's own frame size (512x512, like the replay samples): false rejects per frame grow with the frame's area,
+# so the packages also record their verdict figures on held-out frames of that size.
+LINE_EVAL=${LINE_EVALUATION:-models/training/.data/eval512-s7002}
 tune() {
-  $EM tune --model "$1" --images "$VAL/images" --masks "$VAL/masks" --write --top 3 --json > /tmp/tune-$(basename "$1").json
-  $EM eval --model "$1" --images "$EVAL/images" --masks "$EVAL/masks" --json > /tmp/eval-$(basename "$1").json
-  /usr/bin/python3 - "$1/manifest.json" /tmp/tune-$(basename "$1").json /tmp/eval-$(basename "$1").json <<'PY'
+  local name; name=$(basename "$1")
+  $EM tune --model "$1" --images "$VAL/images" --masks "$VAL/masks" --write --top 3 --json > /tmp/tune-$name.json
+  $EM eval --model "$1" --images "$EVAL/images" --masks "$EVAL/masks" --json > /tmp/eval-$name.json
+  $EM eval --model "$1" --images "$LINE_EVAL/images" --masks "$LINE_EVAL/masks" --json > /tmp/eval-line-$name.json
+  /usr/bin/python3 - "$1/manifest.json" /tmp/tune-$name.json /tmp/eval-$name.json /tmp/eval-line-$name.json "$VAL_DESCRIPTION" <<'PY'
 import json, sys
-m, t, e = (json.load(open(p)) for p in sys.argv[1:4])
+m, t, e, line = (json.load(open(p)) for p in sys.argv[1:5])
 best = t["best"]
 rule = ", ".join(f"{c['class']} {c['threshold']}/{c['minArea']}" for c in best["classes"])
-m["provenance"]["thresholdTuning"] = (f"edge-models tune on edge-models generate --seed 2 --count {t['images']} (validation): "
+m["provenance"]["thresholdTuning"] = (f"edge-models tune on {sys.argv[5]} ({t['images']} validation images): "
                                       f"{rule}; recall {best['recall']:.4f}, false rejects {best['falseRejectRate']:.4f}")
 per_class = {c["class"]: c for c in e["perClass"]}
 m["provenance"]["metrics"] = {
@@ -28,6 +35,11 @@ m["provenance"]["metrics"] = {
     "iouLinear": round(per_class["linear"]["iou"], 4), "iouBlob": round(per_class["blob"]["iou"], 4),
     "imageRecall": round(e["imageRecall"], 4), "falseRejectRate": round(e["falseRejectRate"], 4),
     "instanceRecall": round(e["instanceRecall"], 4), "evaluationImages": e["images"],
+}
+m["provenance"]["lineFrameMetrics"] = {
+    "imageRecall": round(line["imageRecall"], 4), "falseRejectRate": round(line["falseRejectRate"], 4),
+    "anyDefectDice": round(line["anyDefectDice"], 4), "evaluationImages": line["images"],
+    "evaluationSet": "edge-models generate --seed 7002 --count 300 --width 512 --height 512 (held out)",
 }
 m["provenance"]["metricsMeasuredWith"] = "edge-models eval (the runtime's own preprocessing, session and postprocessing)"
 json.dump(m, open(sys.argv[1], "w"), indent=2)
@@ -56,7 +68,7 @@ tune models/packages/defect-unet-pruned-fp16
 
 variant int8 int8
 $EM quantize "$SRC/model.onnx" models/packages/defect-unet-pruned-int8/model.onnx --calibration "$CAL" \
-  --manifest "$SRC/manifest.json" --max-images 64 ${QUANTIZE_ARGS:-}
+  --manifest "$SRC/manifest.json" --max-images "$CAL_IMAGES" ${QUANTIZE_ARGS:-}
 $EM package models/packages/defect-unet-pruned-int8 --update-hash --out /tmp/defect-unet-pruned-int8.edgepkg
 tune models/packages/defect-unet-pruned-int8
 

@@ -73,8 +73,8 @@ public sealed class DefaultRunTests : IDisposable
             correct += defective == (result.Verdict == Verdict.Fail) ? 1 : 0;
         }
 
-        // The replay samples are held out (seed 7001, never trained or tuned on); the default model 1.2.0 judges every
-        // one of them right. Its measured accuracy on the larger held-out set is in models/README.md.
+        // The replay samples are held out (seed 7001, never trained or tuned on); the default model judges every one
+        // of them right. Its measured accuracy on the larger held-out set is in models/README.md.
         Assert.True(correct == truths.Count, $"only {correct} of {truths.Count} sample verdicts are right");
 
         // The books balance: every trigger became a result or a counted drop (the replay's end is one).
