@@ -46,7 +46,12 @@ json.dump(m, open(sys.argv[1], "w"), indent=2)
 open(sys.argv[1], "a").write("\n")
 PY
 }
-tune "$SRC"
+# STEPS picks what to (re)build, in this order: the fp32 reference's and the pruned fp32 package's rules, the FP16
+# and INT8 variants, the golden samples of all four (e.g. STEPS="reference golden" after retraining only the reference).
+STEPS=" ${STEPS:-reference pruned fp16 int8 golden} "
+step() { [[ "$STEPS" == *" $1 "* ]]; }
+step reference && tune models/packages/defect-unet-fp32
+step pruned && tune "$SRC"
 
 variant() { # name precision
   local out=models/packages/defect-unet-pruned-$1
@@ -61,19 +66,24 @@ json.dump(m, open(sys.argv[2], "w"), indent=2)
 PY
 }
 
-variant fp16 fp16
-$EM fp16 "$SRC/model.onnx" models/packages/defect-unet-pruned-fp16/model.onnx
-$EM package models/packages/defect-unet-pruned-fp16 --update-hash --out /tmp/defect-unet-pruned-fp16.edgepkg
-tune models/packages/defect-unet-pruned-fp16
+if step fp16; then
+  variant fp16 fp16
+  $EM fp16 "$SRC/model.onnx" models/packages/defect-unet-pruned-fp16/model.onnx
+  $EM package models/packages/defect-unet-pruned-fp16 --update-hash --out /tmp/defect-unet-pruned-fp16.edgepkg
+  tune models/packages/defect-unet-pruned-fp16
+fi
 
-variant int8 int8
-$EM quantize "$SRC/model.onnx" models/packages/defect-unet-pruned-int8/model.onnx --calibration "$CAL" \
-  --manifest "$SRC/manifest.json" --max-images "$CAL_IMAGES" ${QUANTIZE_ARGS:-}
-$EM package models/packages/defect-unet-pruned-int8 --update-hash --out /tmp/defect-unet-pruned-int8.edgepkg
-tune models/packages/defect-unet-pruned-int8
+if step int8; then
+  variant int8 int8
+  $EM quantize "$SRC/model.onnx" models/packages/defect-unet-pruned-int8/model.onnx --calibration "$CAL" \
+    --manifest "$SRC/manifest.json" --max-images "$CAL_IMAGES" ${QUANTIZE_ARGS:-}
+  $EM package models/packages/defect-unet-pruned-int8 --update-hash --out /tmp/defect-unet-pruned-int8.edgepkg
+  tune models/packages/defect-unet-pruned-int8
+fi
 
 # Golden samples: a few replay samples with clear-cut verdicts that every shipped variant judges correctly. The
 # runtime judges them after each load (a candidate that gets one wrong is refused) and every GoldenCheckMinutes.
+step golden || exit 0
 GOLDEN=${GOLDEN:-"00000.png 00001.png 00003.png 00006.png"}
 G=$(mktemp -d)
 for f in $GOLDEN; do cp "models/samples/$f" "$G/"; grep "\"file\":\"$f\"" models/samples/labels.jsonl >> "$G/labels.jsonl"; done
