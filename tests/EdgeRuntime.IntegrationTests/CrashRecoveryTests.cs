@@ -56,8 +56,7 @@ public sealed class CrashRecoveryTests : IDisposable
                 s => Distinct(s).Count(seq => seq <= lastBeforeKill) == lastBeforeKill && Distinct(s).Count(seq => seq > lastBeforeKill) >= 3,
                 s_wait, $"results 1..{lastBeforeKill} and new ones after the restart");
             Assert.Equal(0, RuntimeProcess.Interrupt(second.Id));
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await second.WaitForExitAsync(timeout.Token);
+            await RuntimeProcess.WaitForExitAsync(second, TimeSpan.FromSeconds(60), printedAfterRestart.Output);
             Assert.Equal(0, second.ExitCode);
         }
 
@@ -96,7 +95,7 @@ public sealed class CrashRecoveryTests : IDisposable
             ["EDGERUNTIME_Reject__DelayMs"] = "120000",
         });
         process.OutputDataReceived += (_, e) => printed.Observe(e.Data);
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => printed.Output.Add(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -110,8 +109,12 @@ public sealed class CrashRecoveryTests : IDisposable
 
         public int Count => Volatile.Read(ref _count);
 
+        /// <summary>The process's last lines, both streams.</summary>
+        public OutputTail Output { get; } = new();
+
         public void Observe(string? line)
         {
+            Output.Add(line);
             if (line is not null && line.StartsWith('#'))
             {
                 Interlocked.Increment(ref _count);

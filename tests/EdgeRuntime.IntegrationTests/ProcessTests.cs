@@ -82,9 +82,11 @@ public sealed class ProcessTests : IDisposable
             ["EDGERUNTIME_Reject__DelayMs"] = "120000",
         });
         var lines = new List<string>();
+        var output = new OutputTail();
         var firstResults = new TaskCompletionSource();
         process.OutputDataReceived += (_, e) =>
         {
+            output.Add(e.Data);
             if (e.Data is null)
             {
                 return;
@@ -99,14 +101,13 @@ public sealed class ProcessTests : IDisposable
                 }
             }
         };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => output.Add(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
         await firstResults.Task.WaitAsync(TimeSpan.FromMinutes(2));
         Assert.Equal(0, RuntimeProcess.Interrupt(process.Id));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        await RuntimeProcess.WaitForExitAsync(process, TimeSpan.FromSeconds(60), output);
 
         Assert.Equal(0, process.ExitCode);
         string final;

@@ -25,9 +25,62 @@ internal static class RuntimeProcess
         return Process.Start(start) ?? throw new InvalidOperationException("edge-runtime did not start");
     }
 
+    /// <summary>
+    /// Waits for <paramref name="process"/> to exit; past <paramref name="timeout"/> kills it and fails with its last
+    /// output, so that a stop that hangs says where.
+    /// </summary>
+    public static async Task WaitForExitAsync(Process process, TimeSpan timeout, OutputTail output)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException(
+                $"edge-runtime (pid {process.Id}) did not exit within {timeout.TotalSeconds:F0} s; its last output:{Environment.NewLine}{output}");
+        }
+    }
+
     /// <summary>Sends SIGINT (Ctrl-C): the clean stop. Returns 0 on success, as kill(2) does.</summary>
     public static int Interrupt(int pid) => Kill(pid, SigInt);
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+}
+
+/// <summary>The last lines a process wrote to standard output and error, for a failure message.</summary>
+internal sealed class OutputTail
+{
+    private const int Capacity = 80;
+    private readonly Queue<string> _lines = new(Capacity);
+
+    /// <summary>Keeps <paramref name="line"/> (null, the end of a stream, is ignored).</summary>
+    public void Add(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_lines)
+        {
+            if (_lines.Count == Capacity)
+            {
+                _lines.Dequeue();
+            }
+
+            _lines.Enqueue(line);
+        }
+    }
+
+    public override string ToString()
+    {
+        lock (_lines)
+        {
+            return string.Join(Environment.NewLine, _lines);
+        }
+    }
 }
