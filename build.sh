@@ -117,7 +117,8 @@ cmd_test() {
   local log; log="$(mktemp)"
   say "running the test suites"
   set +e
-  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build -nologo -v quiet 2>&1 | tee "$log"
+  # The console logger at "minimal" prints each failed test's message and stack (quiet alone names the test only).
+  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build -nologo -v quiet --logger "console;verbosity=minimal" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   set -e
   # One closing line for the whole run, summed over the test assemblies.

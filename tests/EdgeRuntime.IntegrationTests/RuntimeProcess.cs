@@ -11,7 +11,10 @@ internal static class RuntimeProcess
     /// <summary>Starts <c>edge-runtime</c> with redirected output; the caller disposes the process.</summary>
     public static Process Start(string arguments, IDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet", $"\"{RepositoryPaths.HostExecutable}\" {arguments}")
+        // Through env(1), which restores SIGINT's default disposition: a test run started in the background (nohup,
+        // `&` in a script) leaves SIGINT ignored, every child inherits that, and .NET keeps an inherited ignore, so the
+        // Ctrl-C the tests send would never reach the runtime.
+        var start = new ProcessStartInfo("env", $"--default-signal=INT dotnet \"{RepositoryPaths.HostExecutable}\" {arguments}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
