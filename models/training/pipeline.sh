@@ -127,6 +127,10 @@ $PY $T/mine.py --ckpt $T/checkpoints/aligned-r14.pt --data $D/train-s1 $D/bright
 $PY $T/train.py --data $D/train-s1 $D/bright-s21 $D/train512-s31 --val $D/val-s2 --out $R/aligned-r15b --init $T/checkpoints/aligned-r14.pt \
     --hard-negatives $T/checkpoints/hard-examples-aligned-r13.npz $R/hard-examples-aligned-r14-512.npz --hard-fraction 0.4 \
     --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 --steps 2400 --thin-weight 2 --seed 26 --lr 1e-4
+# Tried and not shipped (the fp32 reference with the same recipe: Dice 0.942, models/README.md):
+#   $PY $T/train.py --data $D/train-s1 $D/bright-s21 $D/train512-s31 --val $D/val-s2 --out $R/fp32-r4 --init $T/checkpoints/fp32-r3.pt \
+#       --hard-negatives $T/checkpoints/hard-examples-aligned-r13.npz $R/hard-examples-aligned-r14-512.npz --hard-fraction 0.4 \
+#       --bright-fraction 0.15 --bright-classes 1 --threads 1 --warmup 20 --steps 2400 --thin-weight 2 --seed 27 --lr 3e-4
 
 # Evaluation, export and packages. Rules from evaluate.py --tune are the packages' starting point; variants.sh then
 # tunes every package on its own numerics with edge-models tune and records its held-out evaluations. (The fp32
