@@ -16,12 +16,14 @@ EVAL=${EVALUATION:-models/training/.data/eval-s9001}
 # The line's own frame size (512x512, like the replay samples): false rejects per frame grow with the frame's area,
 # so the packages also record their verdict figures on held-out frames of that size.
 LINE_EVAL=${LINE_EVALUATION:-models/training/.data/eval512-s7002}
+LINE_EVAL_DESCRIPTION=${LINE_EVALUATION_DESCRIPTION:-"edge-models generate --seed 7002 --count 300 --width 512 --height 512"}
 tune() {
   local name; name=$(basename "$1")
   $EM tune --model "$1" --images "$VAL/images" --masks "$VAL/masks" --write --top 3 --json > /tmp/tune-$name.json
   $EM eval --model "$1" --images "$EVAL/images" --masks "$EVAL/masks" --json > /tmp/eval-$name.json
   $EM eval --model "$1" --images "$LINE_EVAL/images" --masks "$LINE_EVAL/masks" --json > /tmp/eval-line-$name.json
-  /usr/bin/python3 - "$1/manifest.json" /tmp/tune-$name.json /tmp/eval-$name.json /tmp/eval-line-$name.json "$VAL_DESCRIPTION" <<'PY'
+  /usr/bin/python3 - "$1/manifest.json" /tmp/tune-$name.json /tmp/eval-$name.json /tmp/eval-line-$name.json "$VAL_DESCRIPTION" \
+    "$LINE_EVAL_DESCRIPTION" <<'PY'
 import json, sys
 m, t, e, line = (json.load(open(p)) for p in sys.argv[1:5])
 best = t["best"]
@@ -39,7 +41,7 @@ m["provenance"]["metrics"] = {
 m["provenance"]["lineFrameMetrics"] = {
     "imageRecall": round(line["imageRecall"], 4), "falseRejectRate": round(line["falseRejectRate"], 4),
     "anyDefectDice": round(line["anyDefectDice"], 4), "evaluationImages": line["images"],
-    "evaluationSet": "edge-models generate --seed 7002 --count 300 --width 512 --height 512 (held out)",
+    "evaluationSet": f"{sys.argv[6]} (held out)",
 }
 m["provenance"]["metricsMeasuredWith"] = "edge-models eval (the runtime's own preprocessing, session and postprocessing)"
 json.dump(m, open(sys.argv[1], "w"), indent=2)
